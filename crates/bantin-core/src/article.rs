@@ -1,0 +1,138 @@
+//! Articles and categories: statuses and the rule deciding what readers may see.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// Where an article stands in the newsroom's workflow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ArticleStatus {
+    /// Being written; only the newsroom sees it.
+    Draft,
+    /// Submitted for review by an editor-in-chief.
+    Pending,
+    /// Published: readers see it once its publish time has passed and until it expires.
+    Published,
+    /// Taken down after publication.
+    Unpublished,
+}
+
+impl ArticleStatus {
+    /// The value stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Pending => "pending",
+            Self::Published => "published",
+            Self::Unpublished => "unpublished",
+        }
+    }
+}
+
+/// A status string that is not one of ours.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown article status {0:?}")]
+pub struct UnknownStatus(pub String);
+
+impl FromStr for ArticleStatus {
+    type Err = UnknownStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "draft" => Ok(Self::Draft),
+            "pending" => Ok(Self::Pending),
+            "published" => Ok(Self::Published),
+            "unpublished" => Ok(Self::Unpublished),
+            other => Err(UnknownStatus(other.to_owned())),
+        }
+    }
+}
+
+impl fmt::Display for ArticleStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Whether a category is listed to readers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CategoryStatus {
+    /// In the menu and on the home page.
+    Active,
+    /// Left out of the menu and the home page; its pages and articles stay reachable by URL
+    /// (for notices linked from elsewhere).
+    Hidden,
+}
+
+impl CategoryStatus {
+    /// The value stored in the database.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Hidden => "hidden",
+        }
+    }
+}
+
+impl FromStr for CategoryStatus {
+    type Err = UnknownStatus;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "active" => Ok(Self::Active),
+            "hidden" => Ok(Self::Hidden),
+            other => Err(UnknownStatus(other.to_owned())),
+        }
+    }
+}
+
+/// The facts that decide whether readers may see an article.
+#[derive(Clone, Copy, Debug)]
+pub struct Visibility {
+    /// Workflow status.
+    pub status: ArticleStatus,
+    /// Publish time, Unix seconds.
+    pub publish_at: i64,
+    /// Expiry time, Unix seconds, if any.
+    pub expire_at: Option<i64>,
+}
+
+impl Visibility {
+    /// Readers see only published articles whose publish time has passed and that have not
+    /// expired. The store's list queries apply the same rule in SQL.
+    pub fn is_public(&self, now: i64) -> bool {
+        self.status == ArticleStatus::Published
+            && self.publish_at <= now
+            && self.expire_at.is_none_or(|e| e > now)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_round_trip() {
+        for s in [
+            ArticleStatus::Draft,
+            ArticleStatus::Pending,
+            ArticleStatus::Published,
+            ArticleStatus::Unpublished,
+        ] {
+            assert_eq!(s.as_str().parse::<ArticleStatus>().unwrap(), s);
+        }
+        assert!("deleted".parse::<ArticleStatus>().is_err());
+    }
+
+    #[test]
+    fn visibility_rules() {
+        let now = 1_000;
+        let v = |status, publish_at, expire_at| Visibility { status, publish_at, expire_at };
+        assert!(v(ArticleStatus::Published, 1_000, None).is_public(now));
+        assert!(v(ArticleStatus::Published, 10, Some(1_001)).is_public(now));
+        assert!(!v(ArticleStatus::Published, 1_001, None).is_public(now), "scheduled");
+        assert!(!v(ArticleStatus::Published, 10, Some(1_000)).is_public(now), "expired");
+        assert!(!v(ArticleStatus::Draft, 10, None).is_public(now));
+        assert!(!v(ArticleStatus::Pending, 10, None).is_public(now));
+        assert!(!v(ArticleStatus::Unpublished, 10, None).is_public(now));
+    }
+}

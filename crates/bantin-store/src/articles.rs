@@ -1,0 +1,328 @@
+//! Articles: reading what readers may see, writing new ones, counting views.
+
+use bantin_core::{ArticleStatus, SanitizedHtml, Slug, nfc};
+
+use crate::{Article, ArticleSummary, Result, Store, StoreError, with_db};
+
+/// Largest page of a list query, whatever the caller asks for.
+pub const PAGE_MAX: i64 = 100;
+
+/// An article to create.
+#[derive(Clone, Debug)]
+pub struct NewArticle {
+    /// Title.
+    pub title: String,
+    /// URL slug; derived from the title when `None`.
+    pub slug: Option<Slug>,
+    /// Lead paragraph, plain text.
+    pub lead: String,
+    /// Body, already sanitised.
+    pub body: SanitizedHtml,
+    /// Main image URL.
+    pub image_url: Option<String>,
+    /// Main image alt text.
+    pub image_alt: String,
+    /// Main image caption.
+    pub image_caption: String,
+    /// Author line.
+    pub author: String,
+    /// Source.
+    pub source: String,
+    /// Tags, in order.
+    pub tags: Vec<String>,
+    /// Workflow status.
+    pub status: ArticleStatus,
+    /// Publish time, Unix seconds.
+    pub publish_at: i64,
+    /// Expiry time, Unix seconds.
+    pub expire_at: Option<i64>,
+    /// Main category.
+    pub category_id: i64,
+    /// Other categories it is listed in.
+    pub extra_category_ids: Vec<i64>,
+}
+
+const ARTICLE_COLUMNS: &str = "id, slug, title, lead, body_html, image_url, image_alt, image_caption, author, source, status, publish_at, expire_at, category_id, view_count, rating_total, rating_count, created_at, updated_at";
+
+impl Store {
+    /// One article by id, whatever its status (callers apply the visibility rule).
+    pub async fn article(&self, id: i64) -> Result<Option<Article>> {
+        let row = with_db!(self, |p| sqlx::query_as::<_, Article>(sqlx::AssertSqlSafe(format!(
+            "SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(p)
+        .await)?;
+        Ok(row)
+    }
+
+    /// Tag names of an article, in order.
+    pub async fn article_tags(&self, id: i64) -> Result<Vec<String>> {
+        let rows = with_db!(self, |p| sqlx::query_scalar::<_, String>(
+            "SELECT t.name FROM article_tags at JOIN tags t ON t.id = at.tag_id
+             WHERE at.article_id = $1 ORDER BY at.position, t.name"
+        )
+        .bind(id)
+        .fetch_all(p)
+        .await)?;
+        Ok(rows)
+    }
+
+    /// Public articles listed in a category or any of its descendants, newest first.
+    pub async fn category_articles(&self, category_id: i64, now: i64, limit: i64, offset: i64) -> Result<Vec<ArticleSummary>> {
+        let rows = with_db!(self, |p| sqlx::query_as::<_, ArticleSummary>(
+            "WITH RECURSIVE tree(id) AS (
+                 SELECT CAST($1 AS BIGINT)
+                 UNION ALL
+                 SELECT c.id FROM categories c JOIN tree t ON c.parent_id = t.id
+             )
+             SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
+             FROM articles a
+             WHERE a.status = 'published' AND a.publish_at <= $2 AND (a.expire_at IS NULL OR a.expire_at > $2)
+               AND EXISTS (SELECT 1 FROM article_categories ac
+                           WHERE ac.article_id = a.id AND ac.category_id IN (SELECT id FROM tree))
+             ORDER BY a.publish_at DESC, a.id DESC
+             LIMIT $3 OFFSET $4"
+        )
+        .bind(category_id)
+        .bind(now)
+        .bind(limit.clamp(0, PAGE_MAX))
+        .bind(offset.max(0))
+        .fetch_all(p)
+        .await)?;
+        Ok(rows)
+    }
+
+    /// How many public articles [`Store::category_articles`] would list in all.
+    pub async fn category_article_count(&self, category_id: i64, now: i64) -> Result<i64> {
+        let n = with_db!(self, |p| sqlx::query_scalar::<_, i64>(
+            "WITH RECURSIVE tree(id) AS (
+                 SELECT CAST($1 AS BIGINT)
+                 UNION ALL
+                 SELECT c.id FROM categories c JOIN tree t ON c.parent_id = t.id
+             )
+             SELECT CAST(COUNT(*) AS BIGINT) FROM articles a
+             WHERE a.status = 'published' AND a.publish_at <= $2 AND (a.expire_at IS NULL OR a.expire_at > $2)
+               AND EXISTS (SELECT 1 FROM article_categories ac
+                           WHERE ac.article_id = a.id AND ac.category_id IN (SELECT id FROM tree))"
+        )
+        .bind(category_id)
+        .bind(now)
+        .fetch_one(p)
+        .await)?;
+        Ok(n)
+    }
+
+    /// The newest public articles whose main category is listed (not hidden).
+    pub async fn latest_articles(&self, now: i64, limit: i64) -> Result<Vec<ArticleSummary>> {
+        let rows = with_db!(self, |p| sqlx::query_as::<_, ArticleSummary>(
+            "SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
+             FROM articles a JOIN categories c ON c.id = a.category_id
+             WHERE a.status = 'published' AND a.publish_at <= $1 AND (a.expire_at IS NULL OR a.expire_at > $1)
+               AND c.status = 'active'
+             ORDER BY a.publish_at DESC, a.id DESC
+             LIMIT $2"
+        )
+        .bind(now)
+        .bind(limit.clamp(0, PAGE_MAX))
+        .fetch_all(p)
+        .await)?;
+        Ok(rows)
+    }
+
+    /// Up to `per_category` newest public articles of every listed category, by main
+    /// category, in one query (the home page's blocks).
+    pub async fn articles_per_category(&self, now: i64, per_category: i64) -> Result<Vec<ArticleSummary>> {
+        let rows = with_db!(self, |p| sqlx::query_as::<_, ArticleSummary>(
+            "SELECT id, slug, title, lead, image_url, image_alt, publish_at, category_id FROM (
+                 SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id,
+                        ROW_NUMBER() OVER (PARTITION BY a.category_id ORDER BY a.publish_at DESC, a.id DESC) AS rn
+                 FROM articles a JOIN categories c ON c.id = a.category_id
+                 WHERE a.status = 'published' AND a.publish_at <= $1 AND (a.expire_at IS NULL OR a.expire_at > $1)
+                   AND c.status = 'active'
+             ) ranked
+             WHERE rn <= $2
+             ORDER BY category_id, publish_at DESC, id DESC"
+        )
+        .bind(now)
+        .bind(per_category.clamp(0, PAGE_MAX))
+        .fetch_all(p)
+        .await)?;
+        Ok(rows)
+    }
+
+    /// Public articles of the same main category published after `article`, oldest first
+    /// (the "newer articles" list).
+    pub async fn newer_articles(&self, article: &Article, now: i64, limit: i64) -> Result<Vec<ArticleSummary>> {
+        let rows = with_db!(self, |p| sqlx::query_as::<_, ArticleSummary>(
+            "SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
+             FROM articles a
+             WHERE a.category_id = $1
+               AND a.status = 'published' AND a.publish_at <= $2 AND (a.expire_at IS NULL OR a.expire_at > $2)
+               AND (a.publish_at > $3 OR (a.publish_at = $3 AND a.id > $4))
+             ORDER BY a.publish_at ASC, a.id ASC
+             LIMIT $5"
+        )
+        .bind(article.category_id)
+        .bind(now)
+        .bind(article.publish_at)
+        .bind(article.id)
+        .bind(limit.clamp(0, PAGE_MAX))
+        .fetch_all(p)
+        .await)?;
+        Ok(rows)
+    }
+
+    /// Public articles of the same main category published before `article`, newest first
+    /// (the "older articles" list).
+    pub async fn older_articles(&self, article: &Article, now: i64, limit: i64) -> Result<Vec<ArticleSummary>> {
+        let rows = with_db!(self, |p| sqlx::query_as::<_, ArticleSummary>(
+            "SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
+             FROM articles a
+             WHERE a.category_id = $1
+               AND a.status = 'published' AND a.publish_at <= $2 AND (a.expire_at IS NULL OR a.expire_at > $2)
+               AND (a.publish_at < $3 OR (a.publish_at = $3 AND a.id < $4))
+             ORDER BY a.publish_at DESC, a.id DESC
+             LIMIT $5"
+        )
+        .bind(article.category_id)
+        .bind(now)
+        .bind(article.publish_at)
+        .bind(article.id)
+        .bind(limit.clamp(0, PAGE_MAX))
+        .fetch_all(p)
+        .await)?;
+        Ok(rows)
+    }
+
+    /// The next instant after `now` at which a published article appears or expires, so
+    /// caches of rendered pages know when they go stale on their own.
+    pub async fn next_visibility_change(&self, now: i64) -> Result<Option<i64>> {
+        let t = with_db!(self, |p| sqlx::query_scalar::<_, Option<i64>>(
+            "SELECT CAST(MIN(t) AS BIGINT) FROM (
+                 SELECT publish_at AS t FROM articles WHERE status = 'published' AND publish_at > $1
+                 UNION ALL
+                 SELECT expire_at AS t FROM articles WHERE status = 'published' AND expire_at > $1
+             ) upcoming"
+        )
+        .bind(now)
+        .fetch_one(p)
+        .await)?;
+        Ok(t)
+    }
+
+    /// Creates an article with its categories and tags in one transaction; returns its id.
+    /// Text is stored as NFC.
+    pub async fn insert_article(&self, a: &NewArticle, now: i64) -> Result<i64> {
+        let title = nfc(a.title.trim());
+        let slug = match &a.slug {
+            Some(s) => s.clone(),
+            None => Slug::from_title(&title).map_err(|e| StoreError::Invalid(e.to_string()))?,
+        };
+        let mut tags: Vec<(String, Slug)> = Vec::new();
+        for name in &a.tags {
+            let name = nfc(name.trim());
+            if let Ok(slug) = Slug::from_title(&name)
+                && !tags.iter().any(|(_, s)| *s == slug)
+            {
+                tags.push((name, slug));
+            }
+        }
+        let id = with_db!(self, |p| {
+            let mut tx = p.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO articles (slug, title, lead, body_html, image_url, image_alt, image_caption, author, source,
+                                       status, publish_at, expire_at, category_id, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
+            )
+            .bind(slug.as_str())
+            .bind(&title)
+            .bind(nfc(a.lead.trim()))
+            .bind(a.body.as_str())
+            .bind(a.image_url.as_deref())
+            .bind(nfc(a.image_alt.trim()))
+            .bind(nfc(a.image_caption.trim()))
+            .bind(nfc(a.author.trim()))
+            .bind(nfc(a.source.trim()))
+            .bind(a.status.as_str())
+            .bind(a.publish_at)
+            .bind(a.expire_at)
+            .bind(a.category_id)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            for category_id in std::iter::once(a.category_id).chain(a.extra_category_ids.iter().copied()) {
+                sqlx::query(
+                    "INSERT INTO article_categories (article_id, category_id) VALUES ($1, $2)
+                     ON CONFLICT (article_id, category_id) DO NOTHING",
+                )
+                .bind(id)
+                .bind(category_id)
+                .execute(&mut *tx)
+                .await?;
+            }
+            for (position, (name, slug)) in tags.iter().enumerate() {
+                let tag_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO tags (name, slug) VALUES ($1, $2)
+                     ON CONFLICT (slug) DO UPDATE SET slug = excluded.slug RETURNING id",
+                )
+                .bind(name)
+                .bind(slug.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query("INSERT INTO article_tags (article_id, tag_id, position) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(tag_id)
+                    .bind(position as i64)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok::<i64, StoreError>(id)
+        })?;
+        Ok(id)
+    }
+
+    /// Changes an article's status and times (the newsroom's publish/unpublish actions use
+    /// this; tests use it to move articles across the visibility rule).
+    pub async fn set_article_status(
+        &self,
+        id: i64,
+        status: ArticleStatus,
+        publish_at: i64,
+        expire_at: Option<i64>,
+        now: i64,
+    ) -> Result<bool> {
+        let n = with_db!(self, |p| sqlx::query(
+            "UPDATE articles SET status = $1, publish_at = $2, expire_at = $3, updated_at = $4 WHERE id = $5"
+        )
+        .bind(status.as_str())
+        .bind(publish_at)
+        .bind(expire_at)
+        .bind(now)
+        .bind(id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(n > 0)
+    }
+
+    /// Adds counted views, `(article id, views)`, in one transaction.
+    pub async fn add_views(&self, batch: &[(i64, i64)]) -> Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        with_db!(self, |p| {
+            let mut tx = p.begin().await?;
+            for (id, n) in batch {
+                sqlx::query("UPDATE articles SET view_count = view_count + $1 WHERE id = $2")
+                    .bind(*n)
+                    .bind(*id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok::<(), StoreError>(())
+        })
+    }
+}

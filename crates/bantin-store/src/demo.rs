@@ -1,0 +1,137 @@
+//! The demo content loaded on first run: the seed article of a city Party committee's portal
+//! and clearly marked sample articles. It is data (`demo/content.toml`, `demo/media/`), shipped
+//! inside the binary.
+
+use std::collections::HashMap;
+
+use bantin_core::{ArticleStatus, CategoryStatus, SanitizedHtml, Slug, alt_from_filename};
+use include_dir::{Dir, include_dir};
+use serde::Deserialize;
+
+use crate::{NewArticle, NewCategory, Result, Store, StoreError};
+
+const CONTENT: &str = include_str!("../demo/content.toml");
+static MEDIA: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/demo/media");
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Content {
+    category: Vec<DemoCategory>,
+    article: Vec<DemoArticle>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoCategory {
+    slug: String,
+    title: String,
+    description: String,
+    parent: Option<String>,
+    position: i64,
+    #[serde(default)]
+    hidden: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DemoArticle {
+    title: String,
+    category: String,
+    #[serde(default)]
+    extra_categories: Vec<String>,
+    published_at: jiff::Timestamp,
+    lead: String,
+    body: String,
+    author: String,
+    #[serde(default)]
+    source: String,
+    #[serde(default)]
+    tags: Vec<String>,
+    image: Option<String>,
+    image_alt: Option<String>,
+    #[serde(default)]
+    image_caption: String,
+}
+
+/// What the demo loader created.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Loaded {
+    /// Categories created.
+    pub categories: usize,
+    /// Articles created.
+    pub articles: usize,
+}
+
+/// The demo pictures: `(path under the media folder, bytes)`.
+pub fn media_files() -> Vec<(&'static str, &'static [u8])> {
+    fn walk(dir: &'static Dir<'static>, out: &mut Vec<(&'static str, &'static [u8])>) {
+        for file in dir.files() {
+            if let Some(path) = file.path().to_str() {
+                out.push((path, file.contents()));
+            }
+        }
+        for sub in dir.dirs() {
+            walk(sub, out);
+        }
+    }
+    let mut out = Vec::new();
+    walk(&MEDIA, &mut out);
+    out
+}
+
+fn bad(msg: impl Into<String>) -> StoreError {
+    StoreError::Demo(msg.into())
+}
+
+impl Store {
+    /// Loads the demo categories and articles, all published. Call on an empty database only.
+    pub async fn load_demo(&self, now: i64) -> Result<Loaded> {
+        let content: Content = toml::from_str(CONTENT).map_err(|e| bad(e.to_string()))?;
+        let mut ids: HashMap<String, i64> = HashMap::new();
+        for c in &content.category {
+            let parent_id = match &c.parent {
+                Some(parent) => Some(*ids.get(parent).ok_or_else(|| bad(format!("unknown parent {parent}")))?),
+                None => None,
+            };
+            let slug = Slug::parse(&c.slug).map_err(|e| bad(format!("{}: {e}", c.slug)))?;
+            let status = if c.hidden { CategoryStatus::Hidden } else { CategoryStatus::Active };
+            let new = NewCategory {
+                parent_id,
+                slug,
+                title: c.title.clone(),
+                description: c.description.clone(),
+                position: c.position,
+                status,
+            };
+            let id = self.insert_category(&new, now).await?;
+            ids.insert(c.slug.clone(), id);
+        }
+        let find = |slug: &str| ids.get(slug).copied().ok_or_else(|| bad(format!("unknown category {slug}")));
+        for a in &content.article {
+            let image_alt = match (&a.image_alt, &a.image) {
+                (Some(alt), _) => alt.clone(),
+                (None, Some(path)) => alt_from_filename(path),
+                (None, None) => String::new(),
+            };
+            let new = NewArticle {
+                title: a.title.clone(),
+                slug: None,
+                lead: a.lead.clone(),
+                body: SanitizedHtml::sanitize(&a.body),
+                image_url: a.image.as_ref().map(|path| format!("/media/{path}")),
+                image_alt,
+                image_caption: a.image_caption.clone(),
+                author: a.author.clone(),
+                source: a.source.clone(),
+                tags: a.tags.clone(),
+                status: ArticleStatus::Published,
+                publish_at: a.published_at.as_second(),
+                expire_at: None,
+                category_id: find(&a.category)?,
+                extra_category_ids: a.extra_categories.iter().map(|s| find(s)).collect::<Result<_>>()?,
+            };
+            self.insert_article(&new, now).await?;
+        }
+        Ok(Loaded { categories: content.category.len(), articles: content.article.len() })
+    }
+}

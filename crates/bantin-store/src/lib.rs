@@ -1,0 +1,146 @@
+//! Persistence for bantin behind one seam: [`Store`] runs the same SQL on SQLite (the embedded
+//! default) or PostgreSQL. Backend differences stay inside this crate: the two migration
+//! folders, connection set-up and the `with_db!` dispatch.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+
+mod articles;
+mod categories;
+pub mod demo;
+mod meta;
+mod models;
+mod ratings;
+
+pub use articles::{NewArticle, PAGE_MAX};
+pub use categories::NewCategory;
+pub use models::{Article, ArticleSummary, Category};
+pub use ratings::{Vote, VoteOutcome};
+
+/// Runs the same code against whichever pool the store holds. The body is compiled once per
+/// backend, so SQL must be portable: `$n` placeholders, `BIGINT` instants, cast aggregates.
+macro_rules! with_db {
+    ($store:expr, |$pool:ident| $body:expr) => {
+        match &$store.db {
+            $crate::Db::Sqlite($pool) => $body,
+            $crate::Db::Postgres($pool) => $body,
+        }
+    };
+}
+pub(crate) use with_db;
+
+/// The connection pool of one backend.
+#[derive(Clone, Debug)]
+pub(crate) enum Db {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Which database a store talks to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite file.
+    Sqlite,
+    /// PostgreSQL server.
+    Postgres,
+}
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database URL names no backend we support.
+    #[error("unsupported database URL (expected sqlite://… or postgres://…)")]
+    UnsupportedUrl,
+    /// A database call failed.
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    /// Applying migrations failed.
+    #[error(transparent)]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The bundled demo content is malformed (a build problem, caught by tests).
+    #[error("demo content: {0}")]
+    Demo(String),
+    /// Input that breaks a rule the store enforces, e.g. an unknown category.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Storage result.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The database, shared by every request (cheap to clone).
+#[derive(Clone, Debug)]
+pub struct Store {
+    db: Db,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://path?mode=rwc` or `postgres://…`). SQLite runs in WAL mode
+    /// with a busy timeout so readers never wait on the writer.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        if url.starts_with("sqlite:") {
+            Self::sqlite_pool(SqliteConnectOptions::from_str(url)?, max_connections).await
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let opts = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections.max(1))
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await?;
+            Ok(Self { db: Db::Postgres(pool) })
+        } else {
+            Err(StoreError::UnsupportedUrl)
+        }
+    }
+
+    /// Opens (creating if missing) the SQLite file at `path`.
+    pub async fn open_sqlite(path: &std::path::Path, max_connections: u32) -> Result<Self> {
+        let opts = SqliteConnectOptions::new().filename(path).create_if_missing(true);
+        Self::sqlite_pool(opts, max_connections).await
+    }
+
+    async fn sqlite_pool(opts: SqliteConnectOptions, max_connections: u32) -> Result<Self> {
+        let opts = opts
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await?;
+        Ok(Self { db: Db::Sqlite(pool) })
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        match self.db {
+            Db::Sqlite(_) => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the pending migrations of this backend.
+    pub async fn migrate(&self) -> Result<()> {
+        match &self.db {
+            Db::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await?,
+            Db::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    /// Answers when the database does: the health check.
+    pub async fn ping(&self) -> Result<()> {
+        with_db!(self, |p| sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Waits for in-flight queries and closes the pool.
+    pub async fn close(&self) {
+        with_db!(self, |p| p.close().await);
+    }
+}

@@ -1,0 +1,112 @@
+//! Rows as the store returns them.
+
+use bantin_core::{ArticleStatus, CategoryStatus, RatingSummary, SanitizedHtml, Visibility};
+
+/// A category of the site's tree.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Category {
+    /// Id.
+    pub id: i64,
+    /// Parent category, `None` at the top.
+    pub parent_id: Option<i64>,
+    /// URL segment, unique across categories.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// One-paragraph description.
+    pub description: String,
+    /// Order among siblings.
+    pub position: i64,
+    status: String,
+}
+
+impl Category {
+    /// Listed or hidden.
+    pub fn status(&self) -> CategoryStatus {
+        self.status.parse().unwrap_or(CategoryStatus::Hidden)
+    }
+}
+
+/// A whole article.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct Article {
+    /// Id: the part of the URL that decides.
+    pub id: i64,
+    /// URL slug.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// Lead paragraph (sapo), plain text.
+    pub lead: String,
+    body_html: String,
+    /// Main image URL.
+    pub image_url: Option<String>,
+    /// Main image alt text.
+    pub image_alt: String,
+    /// Main image caption.
+    pub image_caption: String,
+    /// Author line, free text.
+    pub author: String,
+    /// Source, free text.
+    pub source: String,
+    status: String,
+    /// Publish time, Unix seconds.
+    pub publish_at: i64,
+    /// Expiry time, Unix seconds.
+    pub expire_at: Option<i64>,
+    /// Main category.
+    pub category_id: i64,
+    /// Views counted so far.
+    pub view_count: i64,
+    /// Sum of rating points.
+    pub rating_total: i64,
+    /// Number of rating votes.
+    pub rating_count: i64,
+    /// Created, Unix seconds.
+    pub created_at: i64,
+    /// Last updated, Unix seconds.
+    pub updated_at: i64,
+}
+
+impl Article {
+    /// Sanitised body HTML.
+    pub fn body(&self) -> SanitizedHtml {
+        SanitizedHtml::from_stored(self.body_html.clone())
+    }
+
+    /// Workflow status (a corrupt value reads as unpublished, so it is never shown).
+    pub fn status(&self) -> ArticleStatus {
+        self.status.parse().unwrap_or(ArticleStatus::Unpublished)
+    }
+
+    /// The facts deciding whether readers see it.
+    pub fn visibility(&self) -> Visibility {
+        Visibility { status: self.status(), publish_at: self.publish_at, expire_at: self.expire_at }
+    }
+
+    /// Rating totals.
+    pub fn rating(&self) -> RatingSummary {
+        RatingSummary { total: self.rating_total, count: self.rating_count }
+    }
+}
+
+/// What lists show of an article.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct ArticleSummary {
+    /// Id.
+    pub id: i64,
+    /// URL slug.
+    pub slug: String,
+    /// Title.
+    pub title: String,
+    /// Lead paragraph.
+    pub lead: String,
+    /// Main image URL.
+    pub image_url: Option<String>,
+    /// Main image alt text.
+    pub image_alt: String,
+    /// Publish time, Unix seconds.
+    pub publish_at: i64,
+    /// Main category.
+    pub category_id: i64,
+}

@@ -1,0 +1,130 @@
+//! CSS and JavaScript, fingerprinted by content hash and compressed once at start-up, served
+//! with a one-year immutable cache lifetime.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+
+use crate::{AppState, WebError};
+
+const SOURCES: &[(&str, &str, &str)] = &[
+    ("site.css", "text/css; charset=utf-8", include_str!("../assets/site.css")),
+    ("rating.js", "text/javascript; charset=utf-8", include_str!("../assets/rating.js")),
+];
+
+struct Asset {
+    content_type: &'static str,
+    etag: HeaderValue,
+    identity: Bytes,
+    gzip: Bytes,
+    brotli: Bytes,
+}
+
+/// The built assets: logical name → fingerprinted URL, and the bodies by file name.
+#[derive(Clone)]
+pub(crate) struct Assets {
+    urls: Arc<HashMap<&'static str, String>>,
+    files: Arc<HashMap<String, Asset>>,
+}
+
+pub(crate) fn gzip(data: &[u8]) -> Bytes {
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    enc.write_all(data).expect("writing to a Vec cannot fail");
+    Bytes::from(enc.finish().expect("writing to a Vec cannot fail"))
+}
+
+pub(crate) fn brotli(data: &[u8], quality: u32) -> Bytes {
+    let mut out = Vec::new();
+    {
+        let mut w = brotli::CompressorWriter::new(&mut out, 4096, quality, 22);
+        w.write_all(data).expect("writing to a Vec cannot fail");
+    }
+    Bytes::from(out)
+}
+
+/// The encoding to answer with, from `Accept-Encoding` (brotli, then gzip, else none).
+/// Only exact tokens count and a `q=0` refuses, so odd headers fall back to identity.
+pub(crate) fn preferred_encoding(headers: &HeaderMap) -> Option<&'static str> {
+    let accept = headers.get(header::ACCEPT_ENCODING)?.to_str().ok()?;
+    if accept.len() > 1024 {
+        return None;
+    }
+    let accepts = |name: &str| {
+        accept.split(',').any(|item| {
+            let mut parts = item.split(';');
+            let token = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|p| {
+                let p = p.trim();
+                p == "q=0" || p == "q=0.0" || p == "q=0.00" || p == "q=0.000"
+            });
+            token.eq_ignore_ascii_case(name) && !refused
+        })
+    };
+    if accepts("br") {
+        Some("br")
+    } else if accepts("gzip") {
+        Some("gzip")
+    } else {
+        None
+    }
+}
+
+impl Assets {
+    pub(crate) fn build() -> Self {
+        let mut urls = HashMap::new();
+        let mut files = HashMap::new();
+        for (name, content_type, body) in SOURCES {
+            let hash = hex::encode(Sha256::digest(body.as_bytes()));
+            let (stem, ext) = name.rsplit_once('.').expect("asset names have an extension");
+            let file = format!("{stem}.{}.{ext}", &hash[..12]);
+            urls.insert(*name, format!("/assets/{file}"));
+            let asset = Asset {
+                content_type,
+                etag: HeaderValue::from_str(&format!("\"{}\"", &hash[..32])).expect("hex is a valid header"),
+                identity: Bytes::from_static(body.as_bytes()),
+                gzip: gzip(body.as_bytes()),
+                brotli: brotli(body.as_bytes(), 11),
+            };
+            files.insert(file, asset);
+        }
+        Self { urls: Arc::new(urls), files: Arc::new(files) }
+    }
+
+    /// URL of an asset by logical name (`site.css`).
+    pub(crate) fn url(&self, name: &str) -> &str {
+        self.urls.get(name).map(String::as_str).unwrap_or("/assets/missing")
+    }
+}
+
+/// `GET /assets/{file}`.
+pub(crate) async fn serve(State(state): State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> Response {
+    let Some(asset) = state.assets().files.get(&file) else {
+        return WebError::NotFound.into_response();
+    };
+    let mut res = if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == asset.etag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        let (body, encoding) = match preferred_encoding(&headers) {
+            Some("br") => (asset.brotli.clone(), Some("br")),
+            Some("gzip") => (asset.gzip.clone(), Some("gzip")),
+            _ => (asset.identity.clone(), None),
+        };
+        let mut res = body.into_response();
+        if let Some(enc) = encoding {
+            res.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
+        }
+        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+        res
+    };
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    h.insert(header::ETAG, asset.etag.clone());
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    res
+}

@@ -1,0 +1,63 @@
+//! The HTTP side of bantin: the axum router, thin handlers, templates, static assets and the
+//! in-memory parts of serving readers (view counting).
+
+mod assets;
+mod error;
+mod i18n;
+mod pages;
+mod rating;
+mod render;
+mod security;
+mod settings;
+mod state;
+mod views;
+
+pub use error::WebError;
+pub use i18n::{Catalog, Language};
+pub use settings::WebSettings;
+pub use state::AppState;
+pub use views::ViewCounter;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::routing::{get, post};
+use tower_http::compression::CompressionLayer;
+use tower_http::services::ServeDir;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Longest request target we accept; real URLs of the site are far shorter.
+pub const MAX_URI_LEN: usize = 2048;
+
+/// Builds the whole application router.
+pub fn router(state: AppState) -> Router {
+    let media = ServeDir::new(state.settings().media_dir.clone());
+    let media = Router::new().fallback_service(media).layer(SetResponseHeaderLayer::if_not_present(
+        axum::http::header::CACHE_CONTROL,
+        axum::http::HeaderValue::from_static("public, max-age=604800"),
+    ));
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/healthz", get(pages::healthz))
+        .route("/assets/{file}", get(assets::serve))
+        .route("/rate/{id}", post(rating::rate))
+        .route("/{category}", get(pages::category_without_slash))
+        .route("/{category}/", get(pages::category))
+        .route("/{category}/{file}", get(pages::article))
+        .nest_service("/media", media)
+        .fallback(pages::not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), error::render_error_pages))
+        .layer(middleware::from_fn(security::guard_request))
+        .layer(CompressionLayer::new())
+        .layer(DefaultBodyLimit::max(64 * 1024))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

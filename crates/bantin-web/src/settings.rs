@@ -1,0 +1,55 @@
+//! What the web layer needs to know from the configuration.
+
+use std::path::PathBuf;
+
+use bantin_core::SiteZone;
+
+use crate::Language;
+
+/// Settings of the web layer, filled in by the binary from file, environment and flags.
+#[derive(Clone, Debug)]
+pub struct WebSettings {
+    /// Site name in the header and page titles.
+    pub site_name: String,
+    /// Zone times are shown in.
+    pub zone: SiteZone,
+    /// Interface language.
+    pub language: Language,
+    /// Folder served under `/media`.
+    pub media_dir: PathBuf,
+    /// Articles per category page.
+    pub per_page: i64,
+    /// Length of the newer and older lists on an article page.
+    pub related: i64,
+    /// Articles in the home page's latest list.
+    pub home_latest: i64,
+    /// Articles in each category block of the home page.
+    pub home_per_category: i64,
+    /// Votes one network address may cast on one article per window.
+    pub rating_votes_per_address: i64,
+    /// The window of that limit, seconds.
+    pub rating_address_window: i64,
+    /// Trust the last `X-Forwarded-For` hop as the client address (behind a reverse proxy).
+    pub behind_proxy: bool,
+    /// Mark cookies `Secure` (when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self {
+            site_name: "Cổng thông tin điện tử".to_owned(),
+            zone: SiteZone::default(),
+            language: Language::Vi,
+            media_dir: PathBuf::from("data/media"),
+            per_page: 20,
+            related: 10,
+            home_latest: 10,
+            home_per_category: 5,
+            rating_votes_per_address: 5,
+            rating_address_window: 86_400,
+            behind_proxy: false,
+            secure_cookies: false,
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The state every handler shares.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use axum_extra::extract::cookie::Key;
+use bantin_store::Store;
+
+use crate::assets::Assets;
+use crate::render::Renderer;
+use crate::security::Signer;
+use crate::{Catalog, ViewCounter, WebSettings};
+
+/// Shared application state (cheap to clone).
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+struct Inner {
+    store: Store,
+    settings: WebSettings,
+    catalog: Catalog,
+    renderer: Renderer,
+    assets: Assets,
+    signer: Signer,
+    cookie_key: Key,
+    views: ViewCounter,
+}
+
+impl AppState {
+    /// Builds the state: loads templates and assets once. `secret` is the installation's
+    /// signing secret (at least 64 bytes), kept in the database so every node shares it.
+    pub fn new(store: Store, settings: WebSettings, secret: &[u8]) -> Self {
+        let catalog = Catalog::new(settings.language);
+        let assets = Assets::build();
+        let renderer = Renderer::new(catalog.clone(), &settings, &assets);
+        let signer = Signer::new(secret);
+        let cookie_key = Key::from(secret);
+        Self(Arc::new(Inner {
+            store,
+            settings,
+            catalog,
+            renderer,
+            assets,
+            signer,
+            cookie_key,
+            views: ViewCounter::new(),
+        }))
+    }
+
+    /// The database.
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+
+    /// Web settings.
+    pub fn settings(&self) -> &WebSettings {
+        &self.0.settings
+    }
+
+    /// UI strings.
+    pub fn catalog(&self) -> &Catalog {
+        &self.0.catalog
+    }
+
+    pub(crate) fn renderer(&self) -> &Renderer {
+        &self.0.renderer
+    }
+
+    pub(crate) fn assets(&self) -> &Assets {
+        &self.0.assets
+    }
+
+    pub(crate) fn signer(&self) -> &Signer {
+        &self.0.signer
+    }
+
+    /// The in-memory view counter; the binary flushes it periodically and at shutdown.
+    pub fn views(&self) -> &ViewCounter {
+        &self.0.views
+    }
+}
+
+impl FromRef<AppState> for Key {
+    fn from_ref(state: &AppState) -> Self {
+        state.0.cookie_key.clone()
+    }
+}

@@ -1,0 +1,282 @@
+//! Settings: `DATA/bantin.toml`, overridden by `BANTIN_*` environment variables, overridden by
+//! command-line flags. Every value is checked at start-up; a bad one stops it with a message
+//! naming the setting.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use bantin_core::SiteZone;
+use bantin_web::{Language, WebSettings};
+use clap::Args;
+use serde::Deserialize;
+
+/// Settings that `serve` and `migrate` share, as flags (each also read from `BANTIN_*`).
+#[derive(Args, Debug, Clone, Default)]
+pub struct CommonArgs {
+    /// Data folder: database, media, bantin.toml.
+    #[arg(long, env = "BANTIN_DATA", value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Database URL (postgres://… or sqlite://…); default: SQLite at DATA/bantin.db.
+    #[arg(long, env = "BANTIN_DATABASE_URL", value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Most database connections in the pool.
+    #[arg(long, env = "BANTIN_MAX_CONNECTIONS", value_name = "N")]
+    pub max_connections: Option<String>,
+}
+
+/// Flags of `serve` beyond the common ones.
+#[derive(Args, Debug, Clone, Default)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "BANTIN_LISTEN", value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// Do not load the demo content into a new database.
+    #[arg(long, env = "BANTIN_NO_DEMO")]
+    pub no_demo: bool,
+    /// Site name shown in the header and titles.
+    #[arg(long, env = "BANTIN_SITE_NAME", value_name = "TEXT")]
+    pub site_name: Option<String>,
+    /// Time zone pages show times in (IANA name).
+    #[arg(long, env = "BANTIN_TIMEZONE", value_name = "ZONE")]
+    pub timezone: Option<String>,
+    /// Interface language: vi or en.
+    #[arg(long, env = "BANTIN_LANGUAGE", value_name = "LANG")]
+    pub language: Option<String>,
+    /// Articles per category page.
+    #[arg(long, env = "BANTIN_PER_PAGE", value_name = "N")]
+    pub per_page: Option<String>,
+    /// Length of the newer/older article lists.
+    #[arg(long, env = "BANTIN_RELATED_ARTICLES", value_name = "N")]
+    pub related_articles: Option<String>,
+    /// Seconds between writes of counted views.
+    #[arg(long, env = "BANTIN_VIEW_FLUSH_SECONDS", value_name = "S")]
+    pub view_flush_seconds: Option<String>,
+    /// Rating votes one network address may cast on one article per day.
+    #[arg(long, env = "BANTIN_RATING_VOTES_PER_ADDRESS", value_name = "N")]
+    pub rating_votes_per_address: Option<String>,
+    /// Trust the last X-Forwarded-For hop (true when behind a reverse proxy).
+    #[arg(long, env = "BANTIN_BEHIND_PROXY", value_name = "BOOL")]
+    pub behind_proxy: Option<String>,
+    /// Mark cookies Secure (true when served over HTTPS).
+    #[arg(long, env = "BANTIN_SECURE_COOKIES", value_name = "BOOL")]
+    pub secure_cookies: Option<String>,
+}
+
+/// `DATA/bantin.toml`. Unknown keys are an error, so a typo never silently does nothing.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    listen: Option<String>,
+    database_url: Option<String>,
+    max_connections: Option<u32>,
+    demo: Option<bool>,
+    site_name: Option<String>,
+    timezone: Option<String>,
+    language: Option<String>,
+    per_page: Option<i64>,
+    related_articles: Option<i64>,
+    view_flush_seconds: Option<u64>,
+    rating_votes_per_address: Option<i64>,
+    behind_proxy: Option<bool>,
+    secure_cookies: Option<bool>,
+}
+
+/// Where the database is.
+#[derive(Clone, Debug)]
+pub enum DatabaseTarget {
+    /// The embedded SQLite file.
+    SqliteFile(PathBuf),
+    /// An explicit URL.
+    Url(String),
+}
+
+/// Everything start-up needs, validated.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Data folder.
+    pub data: PathBuf,
+    /// Database.
+    pub database: DatabaseTarget,
+    /// Pool size.
+    pub max_connections: u32,
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Load demo content into a new database.
+    pub demo: bool,
+    /// Seconds between view flushes.
+    pub view_flush_seconds: u64,
+    /// Web layer settings.
+    pub web: WebSettings,
+}
+
+/// Names a setting in all three places it can be given.
+fn names(key: &str) -> String {
+    format!("`{key}` in bantin.toml, BANTIN_{}, --{}", key.to_uppercase(), key.replace('_', "-"))
+}
+
+fn pick<T: std::str::FromStr>(key: &str, flag: Option<&String>, file: Option<T>, default: T) -> Result<T>
+where
+    T::Err: std::fmt::Display,
+{
+    match flag {
+        Some(raw) => raw
+            .trim()
+            .parse::<T>()
+            .map_err(|e| anyhow::anyhow!("invalid value {raw:?} for {}: {e}", names(key))),
+        None => Ok(file.unwrap_or(default)),
+    }
+}
+
+fn positive(key: &str, v: i64, max: i64) -> Result<i64> {
+    if !(1..=max).contains(&v) {
+        bail!("invalid value {v} for {}: expected 1 to {max}", names(key));
+    }
+    Ok(v)
+}
+
+impl Settings {
+    /// Reads the file, then applies environment and flags (clap has merged those two).
+    pub fn load(common: &CommonArgs, serve: &ServeArgs) -> Result<Self> {
+        let data = common.data.clone().unwrap_or_else(|| PathBuf::from("data"));
+        let file = read_file(&data)?;
+        let database = match common.database_url.clone().or(file.database_url) {
+            Some(url) => DatabaseTarget::Url(url),
+            None => DatabaseTarget::SqliteFile(data.join("bantin.db")),
+        };
+        let max_connections = pick("max_connections", common.max_connections.as_ref(), file.max_connections, 8)?;
+        if !(1..=1000).contains(&max_connections) {
+            bail!("invalid value {max_connections} for {}: expected 1 to 1000", names("max_connections"));
+        }
+        let listen_raw = serve.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let listen = listen_raw
+            .parse::<SocketAddr>()
+            .with_context(|| format!("invalid listen address {listen_raw:?} for {}", names("listen")))?;
+        let timezone = serve.timezone.clone().or(file.timezone).unwrap_or_else(|| SiteZone::DEFAULT.to_owned());
+        let zone = SiteZone::parse(&timezone).with_context(|| format!("invalid value for {}", names("timezone")))?;
+        let language_raw = serve.language.clone().or(file.language).unwrap_or_else(|| "vi".to_owned());
+        let language: Language = language_raw
+            .parse()
+            .map_err(|e| anyhow::anyhow!("invalid value for {}: {e}", names("language")))?;
+        let defaults = WebSettings::default();
+        let site_name = serve.site_name.clone().or(file.site_name).unwrap_or(defaults.site_name.clone());
+        if site_name.trim().is_empty() || site_name.len() > 200 {
+            bail!("invalid value for {}: expected 1 to 200 characters", names("site_name"));
+        }
+        let per_page = positive("per_page", pick("per_page", serve.per_page.as_ref(), file.per_page, 20)?, 100)?;
+        let related = positive(
+            "related_articles",
+            pick("related_articles", serve.related_articles.as_ref(), file.related_articles, 10)?,
+            100,
+        )?;
+        let view_flush_seconds = pick("view_flush_seconds", serve.view_flush_seconds.as_ref(), file.view_flush_seconds, 5)?;
+        if !(1..=60).contains(&view_flush_seconds) {
+            bail!("invalid value {view_flush_seconds} for {}: expected 1 to 60", names("view_flush_seconds"));
+        }
+        let rating_votes_per_address = positive(
+            "rating_votes_per_address",
+            pick("rating_votes_per_address", serve.rating_votes_per_address.as_ref(), file.rating_votes_per_address, 5)?,
+            100_000,
+        )?;
+        let behind_proxy = pick("behind_proxy", serve.behind_proxy.as_ref(), file.behind_proxy, false)?;
+        let secure_cookies = pick("secure_cookies", serve.secure_cookies.as_ref(), file.secure_cookies, false)?;
+        let demo = !serve.no_demo && file.demo.unwrap_or(true);
+        let web = WebSettings {
+            site_name: bantin_core::nfc(site_name.trim()),
+            zone,
+            language,
+            media_dir: data.join("media"),
+            per_page,
+            related,
+            rating_votes_per_address,
+            behind_proxy,
+            secure_cookies,
+            ..defaults
+        };
+        Ok(Self { data, database, max_connections, listen, demo, view_flush_seconds, web })
+    }
+}
+
+fn read_file(data: &Path) -> Result<FileSettings> {
+    let path = data.join("bantin.toml");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => toml::from_str(&text).map_err(|e| {
+            let msg = e.message().to_owned();
+            let at = e
+                .span()
+                .map(|s| format!(" (line {})", text[..s.start].matches('\n').count() + 1))
+                .unwrap_or_default();
+            anyhow::anyhow!("{}{at}: {msg}", path.display())
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileSettings::default()),
+        Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data_with(toml: &str) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bantin.toml"), toml).unwrap();
+        dir
+    }
+
+    fn common(dir: &tempfile::TempDir) -> CommonArgs {
+        CommonArgs { data: Some(dir.path().to_owned()), ..Default::default() }
+    }
+
+    #[test]
+    fn defaults_without_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::load(&common(&dir), &ServeArgs::default()).unwrap();
+        assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+        assert!(matches!(s.database, DatabaseTarget::SqliteFile(ref p) if p.ends_with("bantin.db")));
+        assert!(s.demo);
+        assert_eq!(s.web.per_page, 20);
+        assert_eq!(s.web.related, 10);
+        assert_eq!(s.web.zone.name(), "Asia/Ho_Chi_Minh");
+    }
+
+    #[test]
+    fn flags_override_file() {
+        let dir = data_with("listen = \"127.0.0.1:9000\"\nper_page = 7\ndemo = false\n");
+        let s = Settings::load(&common(&dir), &ServeArgs::default()).unwrap();
+        assert_eq!(s.listen.port(), 9000);
+        assert_eq!(s.web.per_page, 7);
+        assert!(!s.demo);
+        let serve = ServeArgs { listen: Some("127.0.0.1:9100".into()), per_page: Some("9".into()), ..Default::default() };
+        let s = Settings::load(&common(&dir), &serve).unwrap();
+        assert_eq!(s.listen.port(), 9100);
+        assert_eq!(s.web.per_page, 9);
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let dir = data_with("listen = \"127.0.0.1:9000\"\nper_pgae = 7\n");
+        let err = Settings::load(&common(&dir), &ServeArgs::default()).unwrap_err().to_string();
+        assert!(err.contains("per_pgae"), "{err}");
+        assert!(err.contains("line 2"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases: Vec<(ServeArgs, &str)> = vec![
+            (ServeArgs { listen: Some("nowhere".into()), ..Default::default() }, "BANTIN_LISTEN"),
+            (ServeArgs { per_page: Some("abc".into()), ..Default::default() }, "BANTIN_PER_PAGE"),
+            (ServeArgs { per_page: Some("0".into()), ..Default::default() }, "BANTIN_PER_PAGE"),
+            (ServeArgs { timezone: Some("Mars/Base".into()), ..Default::default() }, "BANTIN_TIMEZONE"),
+            (ServeArgs { language: Some("fr".into()), ..Default::default() }, "BANTIN_LANGUAGE"),
+            (ServeArgs { behind_proxy: Some("maybe".into()), ..Default::default() }, "BANTIN_BEHIND_PROXY"),
+        ];
+        for (serve, name) in cases {
+            let err = format!("{:#}", Settings::load(&common(&dir), &serve).unwrap_err());
+            assert!(err.contains(name), "{name}: {err}");
+        }
+        let dir = data_with("per_page = \"many\"\n");
+        let err = format!("{:#}", Settings::load(&common(&dir), &ServeArgs::default()).unwrap_err());
+        assert!(err.contains("per_page"), "{err}");
+    }
+}
