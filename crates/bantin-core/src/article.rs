@@ -126,11 +126,21 @@ mod tests {
     #[test]
     fn visibility_rules() {
         let now = 1_000;
-        let v = |status, publish_at, expire_at| Visibility { status, publish_at, expire_at };
+        let v = |status, publish_at, expire_at| Visibility {
+            status,
+            publish_at,
+            expire_at,
+        };
         assert!(v(ArticleStatus::Published, 1_000, None).is_public(now));
         assert!(v(ArticleStatus::Published, 10, Some(1_001)).is_public(now));
-        assert!(!v(ArticleStatus::Published, 1_001, None).is_public(now), "scheduled");
-        assert!(!v(ArticleStatus::Published, 10, Some(1_000)).is_public(now), "expired");
+        assert!(
+            !v(ArticleStatus::Published, 1_001, None).is_public(now),
+            "scheduled"
+        );
+        assert!(
+            !v(ArticleStatus::Published, 10, Some(1_000)).is_public(now),
+            "expired"
+        );
         assert!(!v(ArticleStatus::Draft, 10, None).is_public(now));
         assert!(!v(ArticleStatus::Pending, 10, None).is_public(now));
         assert!(!v(ArticleStatus::Unpublished, 10, None).is_public(now));

@@ -13,23 +13,43 @@ pub struct SanitizedHtml(String);
 
 static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     let mut b = ammonia::Builder::default();
-    b.add_tags(["figure", "figcaption", "caption", "iframe"].iter().copied())
-        .add_tag_attributes("img", ["src", "alt", "title", "width", "height", "loading"].iter().copied())
-        .add_tag_attributes("figure", ["class"].iter().copied())
-        .add_tag_attributes("p", ["style"].iter().copied())
-        .add_tag_attributes("td", ["colspan", "rowspan"].iter().copied())
-        .add_tag_attributes("th", ["colspan", "rowspan"].iter().copied())
-        .add_tag_attributes("iframe", ["src", "width", "height", "allowfullscreen", "title"].iter().copied())
-        .filter_style_properties(HashSet::from(["text-align"]))
-        .link_rel(Some("noopener noreferrer"))
-        .attribute_filter(|element, attribute, value| {
-            // Embedded frames only from video hosts editors actually use.
-            if element == "iframe" && attribute == "src" {
-                let allowed = ["https://www.youtube.com/embed/", "https://www.youtube-nocookie.com/embed/"];
-                return allowed.iter().any(|p| value.starts_with(p)).then(|| value.into());
-            }
-            Some(value.into())
-        });
+    b.add_tags(
+        ["figure", "figcaption", "caption", "iframe"]
+            .iter()
+            .copied(),
+    )
+    .add_tag_attributes(
+        "img",
+        ["src", "alt", "title", "width", "height", "loading"]
+            .iter()
+            .copied(),
+    )
+    .add_tag_attributes("figure", ["class"].iter().copied())
+    .add_tag_attributes("p", ["style"].iter().copied())
+    .add_tag_attributes("td", ["colspan", "rowspan"].iter().copied())
+    .add_tag_attributes("th", ["colspan", "rowspan"].iter().copied())
+    .add_tag_attributes(
+        "iframe",
+        ["src", "width", "height", "allowfullscreen", "title"]
+            .iter()
+            .copied(),
+    )
+    .filter_style_properties(HashSet::from(["text-align"]))
+    .link_rel(Some("noopener noreferrer"))
+    .attribute_filter(|element, attribute, value| {
+        // Embedded frames only from video hosts editors actually use.
+        if element == "iframe" && attribute == "src" {
+            let allowed = [
+                "https://www.youtube.com/embed/",
+                "https://www.youtube-nocookie.com/embed/",
+            ];
+            return allowed
+                .iter()
+                .any(|p| value.starts_with(p))
+                .then(|| value.into());
+        }
+        Some(value.into())
+    });
     b
 });
 
@@ -75,7 +95,8 @@ mod tests {
 
     #[test]
     fn iframes_only_from_allowed_hosts() {
-        let ok = SanitizedHtml::sanitize(r#"<iframe src="https://www.youtube.com/embed/abc"></iframe>"#);
+        let ok =
+            SanitizedHtml::sanitize(r#"<iframe src="https://www.youtube.com/embed/abc"></iframe>"#);
         assert!(ok.as_str().contains("youtube.com/embed/abc"));
         let bad = SanitizedHtml::sanitize(r#"<iframe src="https://evil.example/"></iframe>"#);
         assert!(!bad.as_str().contains("evil"));

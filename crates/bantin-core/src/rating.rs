@@ -22,7 +22,10 @@ impl Rating {
 
     /// Parses form or JSON input such as `"4"`.
     pub fn parse(s: &str) -> Result<Self, InvalidRating> {
-        s.trim().parse::<i64>().map_err(|_| InvalidRating).and_then(Self::new)
+        s.trim()
+            .parse::<i64>()
+            .map_err(|_| InvalidRating)
+            .and_then(Self::new)
     }
 
     /// The points, 1–5.
@@ -88,9 +91,31 @@ mod tests {
     #[test]
     fn vietnamese_average() {
         assert_eq!(RatingSummary { total: 0, count: 0 }.average_vi(), None);
-        assert_eq!(RatingSummary { total: 9, count: 2 }.average_vi().unwrap(), "4,5");
-        assert_eq!(RatingSummary { total: 5, count: 1 }.average_vi().unwrap(), "5,0");
-        assert_eq!(RatingSummary { total: 17, count: 4 }.average_vi().unwrap(), "4,3");
-        assert_eq!(RatingSummary { total: 10, count: 3 }.average_vi().unwrap(), "3,3");
+        assert_eq!(
+            RatingSummary { total: 9, count: 2 }.average_vi().unwrap(),
+            "4,5"
+        );
+        assert_eq!(
+            RatingSummary { total: 5, count: 1 }.average_vi().unwrap(),
+            "5,0"
+        );
+        assert_eq!(
+            RatingSummary {
+                total: 17,
+                count: 4
+            }
+            .average_vi()
+            .unwrap(),
+            "4,3"
+        );
+        assert_eq!(
+            RatingSummary {
+                total: 10,
+                count: 3
+            }
+            .average_vi()
+            .unwrap(),
+            "3,3"
+        );
     }
 }

@@ -160,7 +160,10 @@ mod tests {
     #[test]
     fn slug_of_the_seed_title() {
         let slug = Slug::from_title("Đảng bộ Thành phố học tập và làm theo gương Bác").unwrap();
-        assert_eq!(slug.as_str(), "dang-bo-thanh-pho-hoc-tap-va-lam-theo-guong-bac");
+        assert_eq!(
+            slug.as_str(),
+            "dang-bo-thanh-pho-hoc-tap-va-lam-theo-guong-bac"
+        );
     }
 
     #[test]
@@ -193,7 +196,9 @@ mod tests {
     fn alt_from_upload_names() {
         assert_eq!(alt_from_filename("DSC_5191.JPG"), "DSC 5191");
         assert_eq!(
-            alt_from_filename("uploads/news/2022_10/309993665_638201641009624_332414883047958941_n.jpg"),
+            alt_from_filename(
+                "uploads/news/2022_10/309993665_638201641009624_332414883047958941_n.jpg"
+            ),
             "309993665 638201641009624 332414883047958941 n"
         );
         assert_eq!(

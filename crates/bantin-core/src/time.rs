@@ -1,9 +1,9 @@
 //! Time as readers see it: instants are stored as UTC Unix seconds and shown in the site's
 //! zone with Vietnamese weekday names and `dd/mm/yyyy HH:MM` dates.
 
+use jiff::Timestamp;
 use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
-use jiff::Timestamp;
 
 /// The zone the site shows times in (default `Asia/Ho_Chi_Minh`).
 #[derive(Clone, Debug)]
@@ -24,7 +24,10 @@ impl SiteZone {
     /// Looks an IANA zone name up in the embedded database.
     pub fn parse(name: &str) -> Result<Self, UnknownZone> {
         let tz = TimeZone::get(name).map_err(|_| UnknownZone(name.to_owned()))?;
-        Ok(Self { name: name.to_owned(), tz })
+        Ok(Self {
+            name: name.to_owned(),
+            tz,
+        })
     }
 
     /// The IANA name.
@@ -112,7 +115,10 @@ mod tests {
             format_date_line(at("2022-10-25T13:19:00+07:00"), &zone),
             "Thứ ba - 25/10/2022 13:19"
         );
-        assert_eq!(format_date(at("2022-10-25T13:19:00+07:00"), &zone), "25/10/2022");
+        assert_eq!(
+            format_date(at("2022-10-25T13:19:00+07:00"), &zone),
+            "25/10/2022"
+        );
     }
 
     #[test]
@@ -149,7 +155,10 @@ mod tests {
     #[test]
     fn other_zones_and_bad_names() {
         let utc = SiteZone::parse("UTC").unwrap();
-        assert_eq!(format_date_line(at("2022-10-25T13:19:00+07:00"), &utc), "Thứ ba - 25/10/2022 06:19");
+        assert_eq!(
+            format_date_line(at("2022-10-25T13:19:00+07:00"), &utc),
+            "Thứ ba - 25/10/2022 06:19"
+        );
         assert!(SiteZone::parse("Mars/Olympus").is_err());
         assert_eq!(
             format_rfc3339(at("2022-10-25T13:19:00+07:00"), &SiteZone::default()),

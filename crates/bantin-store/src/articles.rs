@@ -47,9 +47,9 @@ const ARTICLE_COLUMNS: &str = "id, slug, title, lead, body_html, image_url, imag
 impl Store {
     /// One article by id, whatever its status (callers apply the visibility rule).
     pub async fn article(&self, id: i64) -> Result<Option<Article>> {
-        let row = with_db!(self, |p| sqlx::query_as::<_, Article>(sqlx::AssertSqlSafe(format!(
-            "SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = $1"
-        )))
+        let row = with_db!(self, |p| sqlx::query_as::<_, Article>(sqlx::AssertSqlSafe(
+            format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = $1")
+        ))
         .bind(id)
         .fetch_optional(p)
         .await)?;
@@ -69,8 +69,15 @@ impl Store {
     }
 
     /// Public articles listed in a category or any of its descendants, newest first.
-    pub async fn category_articles(&self, category_id: i64, now: i64, limit: i64, offset: i64) -> Result<Vec<ArticleSummary>> {
-        let rows = with_db!(self, |p| sqlx::query_as::<_, ArticleSummary>(
+    pub async fn category_articles(
+        &self,
+        category_id: i64,
+        now: i64,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<ArticleSummary>> {
+        let rows = with_db!(self, |p| {
+            sqlx::query_as::<_, ArticleSummary>(
             "WITH RECURSIVE tree(id) AS (
                  SELECT CAST($1 AS BIGINT)
                  UNION ALL
@@ -89,13 +96,15 @@ impl Store {
         .bind(limit.clamp(0, PAGE_MAX))
         .bind(offset.max(0))
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         Ok(rows)
     }
 
     /// How many public articles [`Store::category_articles`] would list in all.
     pub async fn category_article_count(&self, category_id: i64, now: i64) -> Result<i64> {
-        let n = with_db!(self, |p| sqlx::query_scalar::<_, i64>(
+        let n = with_db!(self, |p| {
+            sqlx::query_scalar::<_, i64>(
             "WITH RECURSIVE tree(id) AS (
                  SELECT CAST($1 AS BIGINT)
                  UNION ALL
@@ -109,13 +118,15 @@ impl Store {
         .bind(category_id)
         .bind(now)
         .fetch_one(p)
-        .await)?;
+        .await
+        })?;
         Ok(n)
     }
 
     /// The newest public articles whose main category is listed (not hidden).
     pub async fn latest_articles(&self, now: i64, limit: i64) -> Result<Vec<ArticleSummary>> {
-        let rows = with_db!(self, |p| sqlx::query_as::<_, ArticleSummary>(
+        let rows = with_db!(self, |p| {
+            sqlx::query_as::<_, ArticleSummary>(
             "SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
              FROM articles a JOIN categories c ON c.id = a.category_id
              WHERE a.status = 'published' AND a.publish_at <= $1 AND (a.expire_at IS NULL OR a.expire_at > $1)
@@ -126,14 +137,20 @@ impl Store {
         .bind(now)
         .bind(limit.clamp(0, PAGE_MAX))
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         Ok(rows)
     }
 
     /// Up to `per_category` newest public articles of every listed category, by main
     /// category, in one query (the home page's blocks).
-    pub async fn articles_per_category(&self, now: i64, per_category: i64) -> Result<Vec<ArticleSummary>> {
-        let rows = with_db!(self, |p| sqlx::query_as::<_, ArticleSummary>(
+    pub async fn articles_per_category(
+        &self,
+        now: i64,
+        per_category: i64,
+    ) -> Result<Vec<ArticleSummary>> {
+        let rows = with_db!(self, |p| {
+            sqlx::query_as::<_, ArticleSummary>(
             "SELECT id, slug, title, lead, image_url, image_alt, publish_at, category_id FROM (
                  SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id,
                         ROW_NUMBER() OVER (PARTITION BY a.category_id ORDER BY a.publish_at DESC, a.id DESC) AS rn
@@ -147,14 +164,21 @@ impl Store {
         .bind(now)
         .bind(per_category.clamp(0, PAGE_MAX))
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         Ok(rows)
     }
 
     /// Public articles of the same main category published after `article`, oldest first
     /// (the "newer articles" list).
-    pub async fn newer_articles(&self, article: &Article, now: i64, limit: i64) -> Result<Vec<ArticleSummary>> {
-        let rows = with_db!(self, |p| sqlx::query_as::<_, ArticleSummary>(
+    pub async fn newer_articles(
+        &self,
+        article: &Article,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<ArticleSummary>> {
+        let rows = with_db!(self, |p| {
+            sqlx::query_as::<_, ArticleSummary>(
             "SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
              FROM articles a
              WHERE a.category_id = $1
@@ -169,14 +193,21 @@ impl Store {
         .bind(article.id)
         .bind(limit.clamp(0, PAGE_MAX))
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         Ok(rows)
     }
 
     /// Public articles of the same main category published before `article`, newest first
     /// (the "older articles" list).
-    pub async fn older_articles(&self, article: &Article, now: i64, limit: i64) -> Result<Vec<ArticleSummary>> {
-        let rows = with_db!(self, |p| sqlx::query_as::<_, ArticleSummary>(
+    pub async fn older_articles(
+        &self,
+        article: &Article,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<ArticleSummary>> {
+        let rows = with_db!(self, |p| {
+            sqlx::query_as::<_, ArticleSummary>(
             "SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
              FROM articles a
              WHERE a.category_id = $1
@@ -191,7 +222,8 @@ impl Store {
         .bind(article.id)
         .bind(limit.clamp(0, PAGE_MAX))
         .fetch_all(p)
-        .await)?;
+        .await
+        })?;
         Ok(rows)
     }
 
@@ -251,7 +283,9 @@ impl Store {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-            for category_id in std::iter::once(a.category_id).chain(a.extra_category_ids.iter().copied()) {
+            for category_id in
+                std::iter::once(a.category_id).chain(a.extra_category_ids.iter().copied())
+            {
                 sqlx::query(
                     "INSERT INTO article_categories (article_id, category_id) VALUES ($1, $2)
                      ON CONFLICT (article_id, category_id) DO NOTHING",
@@ -270,12 +304,14 @@ impl Store {
                 .bind(slug.as_str())
                 .fetch_one(&mut *tx)
                 .await?;
-                sqlx::query("INSERT INTO article_tags (article_id, tag_id, position) VALUES ($1, $2, $3)")
-                    .bind(id)
-                    .bind(tag_id)
-                    .bind(position as i64)
-                    .execute(&mut *tx)
-                    .await?;
+                sqlx::query(
+                    "INSERT INTO article_tags (article_id, tag_id, position) VALUES ($1, $2, $3)",
+                )
+                .bind(id)
+                .bind(tag_id)
+                .bind(position as i64)
+                .execute(&mut *tx)
+                .await?;
             }
             tx.commit().await?;
             Ok::<i64, StoreError>(id)
@@ -293,7 +329,8 @@ impl Store {
         expire_at: Option<i64>,
         now: i64,
     ) -> Result<bool> {
-        let n = with_db!(self, |p| sqlx::query(
+        let n = with_db!(self, |p| {
+            sqlx::query(
             "UPDATE articles SET status = $1, publish_at = $2, expire_at = $3, updated_at = $4 WHERE id = $5"
         )
         .bind(status.as_str())
@@ -303,7 +340,8 @@ impl Store {
         .bind(id)
         .execute(p)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(n > 0)
     }
 

@@ -21,7 +21,6 @@ pub struct NewCategory {
     pub status: CategoryStatus,
 }
 
-
 impl Store {
     /// Every category, in menu order (position, then id).
     pub async fn categories(&self) -> Result<Vec<Category>> {
@@ -36,7 +35,8 @@ impl Store {
 
     /// Creates a category and returns its id.
     pub async fn insert_category(&self, c: &NewCategory, now: i64) -> Result<i64> {
-        let id = with_db!(self, |p| sqlx::query_scalar::<_, i64>(
+        let id = with_db!(self, |p| {
+            sqlx::query_scalar::<_, i64>(
             "INSERT INTO categories (parent_id, slug, title, description, position, status, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id"
         )
@@ -48,7 +48,8 @@ impl Store {
         .bind(c.status.as_str())
         .bind(now)
         .fetch_one(p)
-        .await)?;
+        .await
+        })?;
         Ok(id)
     }
 }

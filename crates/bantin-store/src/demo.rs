@@ -90,11 +90,18 @@ impl Store {
         let mut ids: HashMap<String, i64> = HashMap::new();
         for c in &content.category {
             let parent_id = match &c.parent {
-                Some(parent) => Some(*ids.get(parent).ok_or_else(|| bad(format!("unknown parent {parent}")))?),
+                Some(parent) => Some(
+                    *ids.get(parent)
+                        .ok_or_else(|| bad(format!("unknown parent {parent}")))?,
+                ),
                 None => None,
             };
             let slug = Slug::parse(&c.slug).map_err(|e| bad(format!("{}: {e}", c.slug)))?;
-            let status = if c.hidden { CategoryStatus::Hidden } else { CategoryStatus::Active };
+            let status = if c.hidden {
+                CategoryStatus::Hidden
+            } else {
+                CategoryStatus::Active
+            };
             let new = NewCategory {
                 parent_id,
                 slug,
@@ -106,7 +113,11 @@ impl Store {
             let id = self.insert_category(&new, now).await?;
             ids.insert(c.slug.clone(), id);
         }
-        let find = |slug: &str| ids.get(slug).copied().ok_or_else(|| bad(format!("unknown category {slug}")));
+        let find = |slug: &str| {
+            ids.get(slug)
+                .copied()
+                .ok_or_else(|| bad(format!("unknown category {slug}")))
+        };
         for a in &content.article {
             let image_alt = match (&a.image_alt, &a.image) {
                 (Some(alt), _) => alt.clone(),
@@ -128,10 +139,17 @@ impl Store {
                 publish_at: a.published_at.as_second(),
                 expire_at: None,
                 category_id: find(&a.category)?,
-                extra_category_ids: a.extra_categories.iter().map(|s| find(s)).collect::<Result<_>>()?,
+                extra_category_ids: a
+                    .extra_categories
+                    .iter()
+                    .map(|s| find(s))
+                    .collect::<Result<_>>()?,
             };
             self.insert_article(&new, now).await?;
         }
-        Ok(Loaded { categories: content.category.len(), articles: content.article.len() })
+        Ok(Loaded {
+            categories: content.category.len(),
+            articles: content.article.len(),
+        })
     }
 }

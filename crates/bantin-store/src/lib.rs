@@ -6,7 +6,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 
 mod articles;
 mod categories;
@@ -90,7 +92,9 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
-            Ok(Self { db: Db::Postgres(pool) })
+            Ok(Self {
+                db: Db::Postgres(pool),
+            })
         } else {
             Err(StoreError::UnsupportedUrl)
         }
@@ -98,7 +102,9 @@ impl Store {
 
     /// Opens (creating if missing) the SQLite file at `path`.
     pub async fn open_sqlite(path: &std::path::Path, max_connections: u32) -> Result<Self> {
-        let opts = SqliteConnectOptions::new().filename(path).create_if_missing(true);
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true);
         Self::sqlite_pool(opts, max_connections).await
     }
 
@@ -113,7 +119,9 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
-        Ok(Self { db: Db::Sqlite(pool) })
+        Ok(Self {
+            db: Db::Sqlite(pool),
+        })
     }
 
     /// The backend in use.
@@ -135,7 +143,10 @@ impl Store {
 
     /// Answers when the database does: the health check.
     pub async fn ping(&self) -> Result<()> {
-        with_db!(self, |p| sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
+        with_db!(self, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 

@@ -5,22 +5,29 @@ use crate::{Result, Store, with_db};
 impl Store {
     /// Reads a meta value.
     pub async fn meta_get(&self, key: &str) -> Result<Option<String>> {
-        let v = with_db!(self, |p| sqlx::query_scalar::<_, String>("SELECT value FROM meta WHERE key = $1")
-            .bind(key)
-            .fetch_optional(p)
-            .await)?;
+        let v = with_db!(self, |p| sqlx::query_scalar::<_, String>(
+            "SELECT value FROM meta WHERE key = $1"
+        )
+        .bind(key)
+        .fetch_optional(p)
+        .await)?;
         Ok(v)
     }
 
     /// Writes a meta value only if the key is absent; returns the value now stored. Several
     /// nodes starting at once therefore agree on one value.
     pub async fn meta_get_or_insert(&self, key: &str, value: &str) -> Result<String> {
-        with_db!(self, |p| sqlx::query("INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING")
-            .bind(key)
-            .bind(value)
-            .execute(p)
-            .await
-            .map(|_| ()))?;
-        Ok(self.meta_get(key).await?.unwrap_or_else(|| value.to_owned()))
+        with_db!(self, |p| sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING"
+        )
+        .bind(key)
+        .bind(value)
+        .execute(p)
+        .await
+        .map(|_| ()))?;
+        Ok(self
+            .meta_get(key)
+            .await?
+            .unwrap_or_else(|| value.to_owned()))
     }
 }

@@ -81,12 +81,19 @@ impl Article {
 
     /// The facts deciding whether readers see it.
     pub fn visibility(&self) -> Visibility {
-        Visibility { status: self.status(), publish_at: self.publish_at, expire_at: self.expire_at }
+        Visibility {
+            status: self.status(),
+            publish_at: self.publish_at,
+            expire_at: self.expire_at,
+        }
     }
 
     /// Rating totals.
     pub fn rating(&self) -> RatingSummary {
-        RatingSummary { total: self.rating_total, count: self.rating_count }
+        RatingSummary {
+            total: self.rating_total,
+            count: self.rating_count,
+        }
     }
 }
 

@@ -34,7 +34,13 @@ impl Store {
     /// Records a vote unless the voter already voted on this article or its address cast
     /// `per_address_limit` votes on it since `window_start`. Votes on articles readers cannot
     /// see are refused as not found.
-    pub async fn record_vote(&self, vote: Vote<'_>, now: i64, window_start: i64, per_address_limit: i64) -> Result<VoteOutcome> {
+    pub async fn record_vote(
+        &self,
+        vote: Vote<'_>,
+        now: i64,
+        window_start: i64,
+        per_address_limit: i64,
+    ) -> Result<VoteOutcome> {
         let Some(article) = self.article(vote.article_id).await? else {
             return Ok(VoteOutcome::NotFound);
         };
@@ -42,7 +48,8 @@ impl Store {
             return Ok(VoteOutcome::NotFound);
         }
         let current = article.rating();
-        let (already, from_address) = with_db!(self, |p| sqlx::query_as::<_, (i64, i64)>(
+        let (already, from_address) = with_db!(self, |p| {
+            sqlx::query_as::<_, (i64, i64)>(
             "SELECT
                  CAST(COALESCE(SUM(CASE WHEN voter = $2 THEN 1 ELSE 0 END), 0) AS BIGINT),
                  CAST(COALESCE(SUM(CASE WHEN ip_hash = $3 AND created_at >= $4 THEN 1 ELSE 0 END), 0) AS BIGINT)
@@ -53,7 +60,8 @@ impl Store {
         .bind(vote.ip_hash)
         .bind(window_start)
         .fetch_one(p)
-        .await)?;
+        .await
+        })?;
         if already > 0 {
             return Ok(VoteOutcome::AlreadyVoted(current));
         }

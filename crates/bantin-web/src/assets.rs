@@ -14,8 +14,16 @@ use sha2::{Digest, Sha256};
 use crate::{AppState, WebError};
 
 const SOURCES: &[(&str, &str, &str)] = &[
-    ("site.css", "text/css; charset=utf-8", include_str!("../assets/site.css")),
-    ("rating.js", "text/javascript; charset=utf-8", include_str!("../assets/rating.js")),
+    (
+        "site.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/site.css"),
+    ),
+    (
+        "rating.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/rating.js"),
+    ),
 ];
 
 struct Asset {
@@ -81,33 +89,49 @@ impl Assets {
         let mut files = HashMap::new();
         for (name, content_type, body) in SOURCES {
             let hash = hex::encode(Sha256::digest(body.as_bytes()));
-            let (stem, ext) = name.rsplit_once('.').expect("asset names have an extension");
+            let (stem, ext) = name
+                .rsplit_once('.')
+                .expect("asset names have an extension");
             let file = format!("{stem}.{}.{ext}", &hash[..12]);
             urls.insert(*name, format!("/assets/{file}"));
             let asset = Asset {
                 content_type,
-                etag: HeaderValue::from_str(&format!("\"{}\"", &hash[..32])).expect("hex is a valid header"),
+                etag: HeaderValue::from_str(&format!("\"{}\"", &hash[..32]))
+                    .expect("hex is a valid header"),
                 identity: Bytes::from_static(body.as_bytes()),
                 gzip: gzip(body.as_bytes()),
                 brotli: brotli(body.as_bytes(), 11),
             };
             files.insert(file, asset);
         }
-        Self { urls: Arc::new(urls), files: Arc::new(files) }
+        Self {
+            urls: Arc::new(urls),
+            files: Arc::new(files),
+        }
     }
 
     /// URL of an asset by logical name (`site.css`).
     pub(crate) fn url(&self, name: &str) -> &str {
-        self.urls.get(name).map(String::as_str).unwrap_or("/assets/missing")
+        self.urls
+            .get(name)
+            .map(String::as_str)
+            .unwrap_or("/assets/missing")
     }
 }
 
 /// `GET /assets/{file}`.
-pub(crate) async fn serve(State(state): State<AppState>, Path(file): Path<String>, headers: HeaderMap) -> Response {
+pub(crate) async fn serve(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let Some(asset) = state.assets().files.get(&file) else {
         return WebError::NotFound.into_response();
     };
-    let mut res = if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v == asset.etag) {
+    let mut res = if headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v == asset.etag)
+    {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         let (body, encoding) = match preferred_encoding(&headers) {
@@ -117,13 +141,20 @@ pub(crate) async fn serve(State(state): State<AppState>, Path(file): Path<String
         };
         let mut res = body.into_response();
         if let Some(enc) = encoding {
-            res.headers_mut().insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
+            res.headers_mut()
+                .insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
         }
-        res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(asset.content_type),
+        );
         res
     };
     let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=31536000, immutable"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=31536000, immutable"),
+    );
     h.insert(header::ETAG, asset.etag.clone());
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     res

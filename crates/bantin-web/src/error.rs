@@ -17,6 +17,9 @@ pub enum WebError {
     /// The client sent something we cannot use; the message says what, in the UI language.
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// The request was understood but refused with this 4xx status; the message says why.
+    #[error("refused ({0}): {1}")]
+    Refused(StatusCode, String),
     /// Something on our side failed; logged, never shown.
     #[error("internal error: {0}")]
     Internal(String),
@@ -39,6 +42,7 @@ impl IntoResponse for WebError {
         let (status, message) = match self {
             Self::NotFound => (StatusCode::NOT_FOUND, None),
             Self::BadRequest(m) => (StatusCode::BAD_REQUEST, Some(m)),
+            Self::Refused(status, m) => (status, Some(m)),
             Self::Internal(cause) => {
                 tracing::error!(%cause, "request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, None)
@@ -51,7 +55,11 @@ impl IntoResponse for WebError {
 }
 
 /// Replaces the body of error responses marked with [`ErrorPage`] by the styled error page.
-pub(crate) async fn render_error_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn render_error_pages(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let res = next.run(req).await;
     let Some(page) = res.extensions().get::<ErrorPage>().cloned() else {
         return res;

@@ -24,7 +24,9 @@ impl FromStr for Language {
         match s {
             "vi" => Ok(Self::Vi),
             "en" => Ok(Self::En),
-            other => Err(format!("unknown language {other:?} (expected \"vi\" or \"en\")")),
+            other => Err(format!(
+                "unknown language {other:?} (expected \"vi\" or \"en\")"
+            )),
         }
     }
 }
@@ -46,7 +48,9 @@ impl Catalog {
         if language == Language::En {
             strings.extend(parse(EN));
         }
-        Self { strings: Arc::new(strings) }
+        Self {
+            strings: Arc::new(strings),
+        }
     }
 
     /// The string for `key`, or the key itself if missing (visible, so it gets noticed).
@@ -74,7 +78,10 @@ mod tests {
         let en = parse(EN);
         let mut missing: Vec<_> = vi.keys().filter(|k| !en.contains_key(*k)).collect();
         missing.extend(en.keys().filter(|k| !vi.contains_key(*k)));
-        assert!(missing.is_empty(), "keys in one catalogue only: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "keys in one catalogue only: {missing:?}"
+        );
     }
 
     #[test]

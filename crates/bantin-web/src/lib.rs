@@ -36,10 +36,13 @@ pub const MAX_URI_LEN: usize = 2048;
 /// Builds the whole application router.
 pub fn router(state: AppState) -> Router {
     let media = ServeDir::new(state.settings().media_dir.clone());
-    let media = Router::new().fallback_service(media).layer(SetResponseHeaderLayer::if_not_present(
-        axum::http::header::CACHE_CONTROL,
-        axum::http::HeaderValue::from_static("public, max-age=604800"),
-    ));
+    let media =
+        Router::new()
+            .fallback_service(media)
+            .layer(SetResponseHeaderLayer::if_not_present(
+                axum::http::header::CACHE_CONTROL,
+                axum::http::HeaderValue::from_static("public, max-age=604800"),
+            ));
     Router::new()
         .route("/", get(pages::home))
         .route("/healthz", get(pages::healthz))
@@ -50,7 +53,10 @@ pub fn router(state: AppState) -> Router {
         .route("/{category}/{file}", get(pages::article))
         .nest_service("/media", media)
         .fallback(pages::not_found)
-        .layer(middleware::from_fn_with_state(state.clone(), error::render_error_pages))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            error::render_error_pages,
+        ))
         .layer(middleware::from_fn(security::guard_request))
         .layer(CompressionLayer::new())
         .layer(DefaultBodyLimit::max(64 * 1024))

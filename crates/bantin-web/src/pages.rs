@@ -56,9 +56,21 @@ struct Item {
 impl Site {
     pub(crate) async fn load(state: &AppState) -> Result<Self, WebError> {
         let categories = state.store().categories().await?;
-        let by_id = categories.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
-        let by_slug = categories.iter().enumerate().map(|(i, c)| (c.slug.clone(), i)).collect();
-        Ok(Self { categories, by_id, by_slug })
+        let by_id = categories
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id, i))
+            .collect();
+        let by_slug = categories
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.slug.clone(), i))
+            .collect();
+        Ok(Self {
+            categories,
+            by_id,
+            by_slug,
+        })
     }
 
     fn get(&self, id: i64) -> Option<&Category> {
@@ -76,7 +88,10 @@ impl Site {
     /// Listed categories in menu order, depth first.
     fn listed_in_order(&self) -> Vec<&Category> {
         fn walk<'a>(site: &'a Site, parent: Option<i64>, out: &mut Vec<&'a Category>) {
-            for c in site.children(parent).filter(|c| c.status() == CategoryStatus::Active) {
+            for c in site
+                .children(parent)
+                .filter(|c| c.status() == CategoryStatus::Active)
+            {
                 out.push(c);
                 walk(site, Some(c.id), out);
             }
@@ -95,7 +110,11 @@ impl Site {
                 children: self
                     .children(Some(c.id))
                     .filter(|c| c.status() == CategoryStatus::Active)
-                    .map(|c| NavItem { title: c.title.clone(), url: category_url(c), children: Vec::new() })
+                    .map(|c| NavItem {
+                        title: c.title.clone(),
+                        url: category_url(c),
+                        children: Vec::new(),
+                    })
                     .collect(),
             })
             .collect()
@@ -109,16 +128,24 @@ impl Site {
         while let Some(c) = cur
             && chain.len() < 16
         {
-            chain.push(Crumb { title: c.title.clone(), url: category_url(c) });
+            chain.push(Crumb {
+                title: c.title.clone(),
+                url: category_url(c),
+            });
             cur = c.parent_id.and_then(|p| self.get(p));
         }
-        chain.push(Crumb { title: state.catalog().get("nav.home").to_owned(), url: "/".to_owned() });
+        chain.push(Crumb {
+            title: state.catalog().get("nav.home").to_owned(),
+            url: "/".to_owned(),
+        });
         chain.reverse();
         chain
     }
 
     pub(crate) fn article_url(&self, category_id: i64, slug: &str, id: i64) -> String {
-        let cat = self.get(category_id).map_or("bai-viet", |c| c.slug.as_str());
+        let cat = self
+            .get(category_id)
+            .map_or("bai-viet", |c| c.slug.as_str());
         format!("/{cat}/{slug}-{id}.html")
     }
 
@@ -148,7 +175,13 @@ fn category_url(c: &Category) -> String {
 }
 
 /// The parts of every page's layout.
-fn layout(state: &AppState, site: Option<&Site>, title: &str, description: &str, canonical: &str) -> minijinja::Value {
+fn layout(
+    state: &AppState,
+    site: Option<&Site>,
+    title: &str,
+    description: &str,
+    canonical: &str,
+) -> minijinja::Value {
     let full_title = if title.is_empty() {
         state.settings().site_name.clone()
     } else {
@@ -169,8 +202,13 @@ fn ser<T: Serialize>(v: T) -> minijinja::Value {
 }
 
 fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
-    raw.map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().take(32).collect())
-        .unwrap_or_default()
+    raw.map(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .into_owned()
+            .take(32)
+            .collect()
+    })
+    .unwrap_or_default()
 }
 
 /// A 301 to `url` (axum's `Redirect::permanent` answers 308, which old crawlers and the
@@ -192,7 +230,10 @@ pub(crate) async fn home(State(state): State<AppState>) -> Result<Response, WebE
     let now = now();
     let s = state.settings();
     let latest = state.store().latest_articles(now, s.home_latest).await?;
-    let per_category = state.store().articles_per_category(now, s.home_per_category).await?;
+    let per_category = state
+        .store()
+        .articles_per_category(now, s.home_per_category)
+        .await?;
     let blocks: Vec<_> = site
         .listed_in_order()
         .into_iter()
@@ -245,7 +286,9 @@ pub(crate) async fn category(
                 .ok()
                 .filter(|&p| p >= 1)
                 .map(i64::from)
-                .ok_or_else(|| WebError::BadRequest(state.catalog().get("error.bad_page").to_owned()))?;
+                .ok_or_else(|| {
+                    WebError::BadRequest(state.catalog().get("error.bad_page").to_owned())
+                })?;
         }
     }
     let site = Site::load(&state).await?;
@@ -257,9 +300,18 @@ pub(crate) async fn category(
     if page > last_page {
         return Err(WebError::NotFound);
     }
-    let list = state.store().category_articles(c.id, now, per_page, (page - 1) * per_page).await?;
+    let list = state
+        .store()
+        .category_articles(c.id, now, per_page, (page - 1) * per_page)
+        .await?;
     let base = category_url(c);
-    let page_url = |p: i64| if p == 1 { base.clone() } else { format!("{base}?page={p}") };
+    let page_url = |p: i64| {
+        if p == 1 {
+            base.clone()
+        } else {
+            format!("{base}?page={p}")
+        }
+    };
     let pages: Vec<_> = (1..=last_page)
         .filter(|p| *p == 1 || *p == last_page || (p - page).abs() <= 2)
         .map(|p| context! { n => p, url => page_url(p), current => p == page })
@@ -277,7 +329,13 @@ pub(crate) async fn category(
         .map(|c| context! { title => c.title.clone(), url => category_url(c) })
         .collect();
     let title = if page > 1 {
-        format!("{} - {}", c.title, state.catalog().format("pager.page", &[("n", &page.to_string())]))
+        format!(
+            "{} - {}",
+            c.title,
+            state
+                .catalog()
+                .format("pager.page", &[("n", &page.to_string())])
+        )
     } else {
         c.title.clone()
     };
@@ -331,27 +389,41 @@ pub(crate) async fn article(
         return Ok(moved_permanently(&canonical));
     }
 
-    let user_agent = headers.get(header::USER_AGENT).map(|v| v.as_bytes()).unwrap_or_default();
-    let visitor = state.signer().digest64("view", &[ip.to_string().as_bytes(), b"\0", user_agent].concat());
-    state.views().record(visitor, article.id, state.settings().zone.day_number(now));
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    let visitor = state.signer().digest64(
+        "view",
+        &[ip.to_string().as_bytes(), b"\0", user_agent].concat(),
+    );
+    state
+        .views()
+        .record(visitor, article.id, state.settings().zone.day_number(now));
 
-    let notice = query_pairs(query.as_deref()).into_iter().find_map(|(k, v)| {
-        (k == "danh-gia").then(|| match v.as_str() {
+    let notice = query_pairs(query.as_deref())
+        .into_iter()
+        .find(|(k, _)| k == "danh-gia")
+        .and_then(|(_, v)| match v.as_str() {
             "cam-on" => Some("rating.thanks"),
             "da-danh-gia" => Some("rating.already"),
             "gioi-han" => Some("rating.address_limit"),
             _ => None,
-        })?
-    });
+        });
     let related = state.settings().related;
     let newer = state.store().newer_articles(&article, now, related).await?;
     let older = state.store().older_articles(&article, now, related).await?;
     let tags = state.store().article_tags(article.id).await?;
-    let ctx = article_context(&state, &site, &article, &canonical, newer, older, tags, notice);
+    let ctx = article_context(
+        &state, &site, &article, &canonical, newer, older, tags, notice,
+    );
     Ok(html(state.renderer().render("article.html", ctx)?))
 }
 
-#[expect(clippy::too_many_arguments, reason = "one call site; a struct would only rename the arguments")]
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one call site; a struct would only rename the arguments"
+)]
 fn article_context(
     state: &AppState,
     site: &Site,
@@ -365,7 +437,10 @@ fn article_context(
     let zone = &state.settings().zone;
     let body = a.body();
     // The main image is shown above the body unless the body already holds it.
-    let show_image = a.image_url.as_deref().filter(|url| !body.as_str().contains(*url));
+    let show_image = a
+        .image_url
+        .as_deref()
+        .filter(|url| !body.as_str().contains(*url));
     let rating = a.rating();
     let description = if a.lead.chars().count() > 200 {
         let cut: String = a.lead.chars().take(197).collect();
@@ -413,13 +488,18 @@ pub(crate) async fn not_found() -> WebError {
 }
 
 /// Renders the styled error page; the menu is shown when the database answers.
-pub(crate) async fn error_page(state: &AppState, status: StatusCode, message: Option<&str>) -> Result<String, WebError> {
+pub(crate) async fn error_page(
+    state: &AppState,
+    status: StatusCode,
+    message: Option<&str>,
+) -> Result<String, WebError> {
     let site = Site::load(state).await.ok();
     let key = match status.as_u16() {
         404 => "error.404",
-        400 => "error.400",
         414 => "error.414",
         429 => "error.429",
+        400..=499 => "error.400",
+
         _ => "error.500",
     };
     let title = state.catalog().get(&format!("{key}.title")).to_owned();

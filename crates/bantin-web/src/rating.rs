@@ -38,7 +38,8 @@ fn wants_json(headers: &HeaderMap) -> bool {
 
 fn new_voter_key() -> Result<String, WebError> {
     let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes).map_err(|e| WebError::Internal(format!("random voter key: {e}")))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| WebError::Internal(format!("random voter key: {e}")))?;
     Ok(hex::encode(bytes))
 }
 
@@ -56,16 +57,28 @@ pub(crate) async fn rate(
     let fail = |status: StatusCode, key: &str| -> Response {
         let message = catalog.get(key).to_owned();
         if json {
-            let reply = RateReply { ok: false, message, total: None, count: None, average: None, summary: None, rank: None };
+            let reply = RateReply {
+                ok: false,
+                message,
+                total: None,
+                count: None,
+                average: None,
+                summary: None,
+                rank: None,
+            };
             (status, Json(reply)).into_response()
         } else if status == StatusCode::NOT_FOUND {
             WebError::NotFound.into_response()
         } else {
-            WebError::BadRequest(message).into_response()
+            WebError::Refused(status, message).into_response()
         }
     };
 
-    let id = match path.ok().and_then(|Path(id)| id.parse::<i64>().ok()).filter(|id| *id > 0) {
+    let id = match path
+        .ok()
+        .and_then(|Path(id)| id.parse::<i64>().ok())
+        .filter(|id| *id > 0)
+    {
         Some(id) => id,
         None => return fail(StatusCode::NOT_FOUND, "rating.not_found"),
     };
@@ -109,10 +122,20 @@ pub(crate) async fn rate(
     let now = now();
     let ip_hash = state.signer().token("ip", ip.to_string().as_bytes());
     let s = state.settings();
-    let vote = Vote { article_id: id, voter: &voter, ip_hash: &ip_hash, rating };
+    let vote = Vote {
+        article_id: id,
+        voter: &voter,
+        ip_hash: &ip_hash,
+        rating,
+    };
     let outcome = match state
         .store()
-        .record_vote(vote, now, now - s.rating_address_window, s.rating_votes_per_address)
+        .record_vote(
+            vote,
+            now,
+            now - s.rating_address_window,
+            s.rating_votes_per_address,
+        )
         .await
     {
         Ok(o) => o,
@@ -120,8 +143,15 @@ pub(crate) async fn rate(
     };
     let (status, key, notice, summary) = match outcome {
         VoteOutcome::Recorded(sum) => (StatusCode::OK, "rating.thanks", "cam-on", sum),
-        VoteOutcome::AlreadyVoted(sum) => (StatusCode::CONFLICT, "rating.already", "da-danh-gia", sum),
-        VoteOutcome::AddressLimit(sum) => (StatusCode::TOO_MANY_REQUESTS, "rating.address_limit", "gioi-han", sum),
+        VoteOutcome::AlreadyVoted(sum) => {
+            (StatusCode::CONFLICT, "rating.already", "da-danh-gia", sum)
+        }
+        VoteOutcome::AddressLimit(sum) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "rating.address_limit",
+            "gioi-han",
+            sum,
+        ),
         VoteOutcome::NotFound => return fail(StatusCode::NOT_FOUND, "rating.not_found"),
     };
     if matches!(outcome, VoteOutcome::Recorded(_)) {
@@ -135,7 +165,11 @@ pub(crate) async fn rate(
         Ok(url) => url,
         Err(e) => return e.into_response(),
     };
-    (jar, Redirect::to(&format!("{url}?danh-gia={notice}#danh-gia"))).into_response()
+    (
+        jar,
+        Redirect::to(&format!("{url}?danh-gia={notice}#danh-gia")),
+    )
+        .into_response()
 }
 
 fn reply(state: &AppState, ok: bool, key: &str, sum: RatingSummary) -> RateReply {
@@ -149,7 +183,9 @@ fn reply(state: &AppState, ok: bool, key: &str, sum: RatingSummary) -> RateReply
         total: Some(sum.total),
         count: Some(sum.count),
         summary: Some(c.format("rating.total", &[("total", &total), ("count", &count)])),
-        rank: average.as_ref().map(|a| c.format("rating.rank", &[("average", a), ("count", &count)])),
+        rank: average
+            .as_ref()
+            .map(|a| c.format("rating.rank", &[("average", a), ("count", &count)])),
         average,
     }
 }

@@ -27,18 +27,23 @@ impl Renderer {
     pub(crate) fn new(catalog: Catalog, settings: &WebSettings, assets: &Assets) -> Self {
         let mut env = Environment::new();
         for (name, src) in TEMPLATES {
-            env.add_template(name, src).expect("bundled templates parse (checked by tests)");
+            env.add_template(name, src)
+                .expect("bundled templates parse (checked by tests)");
         }
-        env.add_function("t", move |key: &str, kwargs: Kwargs| -> Result<String, Error> {
-            let mut args: Vec<(String, String)> = Vec::new();
-            for name in kwargs.args() {
-                let v: Value = kwargs.get(name)?;
-                args.push((name.to_owned(), v.to_string()));
-            }
-            kwargs.assert_all_used()?;
-            let refs: Vec<(&str, &str)> = args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            Ok(catalog.format(key, &refs))
-        });
+        env.add_function(
+            "t",
+            move |key: &str, kwargs: Kwargs| -> Result<String, Error> {
+                let mut args: Vec<(String, String)> = Vec::new();
+                for name in kwargs.args() {
+                    let v: Value = kwargs.get(name)?;
+                    args.push((name.to_owned(), v.to_string()));
+                }
+                kwargs.assert_all_used()?;
+                let refs: Vec<(&str, &str)> =
+                    args.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                Ok(catalog.format(key, &refs))
+            },
+        );
         env.add_global("site_name", settings.site_name.clone());
         env.add_global("css_url", assets.url("site.css").to_owned());
         env.add_global("rating_js_url", assets.url("rating.js").to_owned());
@@ -60,8 +65,12 @@ impl Renderer {
 
     /// Renders a template with `ctx`.
     pub(crate) fn render(&self, name: &str, ctx: Value) -> Result<String, WebError> {
-        let tmpl = self.env.get_template(name).map_err(|e| WebError::Internal(format!("{e:#}")))?;
-        tmpl.render(ctx).map_err(|e| WebError::Internal(format!("rendering {name}: {e:#}")))
+        let tmpl = self
+            .env
+            .get_template(name)
+            .map_err(|e| WebError::Internal(format!("{e:#}")))?;
+        tmpl.render(ctx)
+            .map_err(|e| WebError::Internal(format!("rendering {name}: {e:#}")))
     }
 }
 
@@ -92,7 +101,7 @@ pub(crate) fn format_thousands(n: i64) -> String {
         out.push('-');
     }
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push('.');
         }
         out.push(c);
@@ -107,7 +116,10 @@ mod tests {
     #[test]
     fn escapes_the_five() {
         assert_eq!(escape_html("/a/b"), "/a/b");
-        assert_eq!(escape_html(r#"<a href="x">'&'</a>"#), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+        assert_eq!(
+            escape_html(r#"<a href="x">'&'</a>"#),
+            "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;"
+        );
     }
 
     #[test]

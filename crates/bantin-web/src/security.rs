@@ -23,7 +23,9 @@ pub(crate) struct Signer {
 
 impl Signer {
     pub(crate) fn new(secret: &[u8]) -> Self {
-        Self { key: secret.to_vec() }
+        Self {
+            key: secret.to_vec(),
+        }
     }
 
     fn mac(&self, purpose: &str, data: &[u8]) -> HmacSha256 {
@@ -45,7 +47,11 @@ impl Signer {
         let Ok(bytes) = hex::decode(token) else {
             return false;
         };
-        bytes.len() == 16 && self.mac(purpose, data).verify_truncated_left(&bytes).is_ok()
+        bytes.len() == 16
+            && self
+                .mac(purpose, data)
+                .verify_truncated_left(&bytes)
+                .is_ok()
     }
 
     /// A keyed 64-bit digest, for in-memory keys that must not be reversible (visitor ids).
@@ -63,7 +69,10 @@ pub(crate) struct ClientIp(pub IpAddr);
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if state.settings().behind_proxy
             && let Some(ip) = parts
                 .headers

@@ -46,7 +46,11 @@ impl ViewCounter {
 
     /// Views counted but not yet written.
     pub fn pending(&self) -> i64 {
-        self.pending.lock().unwrap_or_else(|e| e.into_inner()).values().sum()
+        self.pending
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .sum()
     }
 
     /// Writes pending views to the database in one transaction. On failure they are kept for

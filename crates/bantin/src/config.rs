@@ -112,10 +112,19 @@ pub struct Settings {
 
 /// Names a setting in all three places it can be given.
 fn names(key: &str) -> String {
-    format!("`{key}` in bantin.toml, BANTIN_{}, --{}", key.to_uppercase(), key.replace('_', "-"))
+    format!(
+        "`{key}` in bantin.toml, BANTIN_{}, --{}",
+        key.to_uppercase(),
+        key.replace('_', "-")
+    )
 }
 
-fn pick<T: std::str::FromStr>(key: &str, flag: Option<&String>, file: Option<T>, default: T) -> Result<T>
+fn pick<T: std::str::FromStr>(
+    key: &str,
+    flag: Option<&String>,
+    file: Option<T>,
+    default: T,
+) -> Result<T>
 where
     T::Err: std::fmt::Display,
 {
@@ -144,42 +153,105 @@ impl Settings {
             Some(url) => DatabaseTarget::Url(url),
             None => DatabaseTarget::SqliteFile(data.join("bantin.db")),
         };
-        let max_connections = pick("max_connections", common.max_connections.as_ref(), file.max_connections, 8)?;
+        let max_connections = pick(
+            "max_connections",
+            common.max_connections.as_ref(),
+            file.max_connections,
+            8,
+        )?;
         if !(1..=1000).contains(&max_connections) {
-            bail!("invalid value {max_connections} for {}: expected 1 to 1000", names("max_connections"));
+            bail!(
+                "invalid value {max_connections} for {}: expected 1 to 1000",
+                names("max_connections")
+            );
         }
-        let listen_raw = serve.listen.clone().or(file.listen).unwrap_or_else(|| "127.0.0.1:8080".to_owned());
-        let listen = listen_raw
-            .parse::<SocketAddr>()
-            .with_context(|| format!("invalid listen address {listen_raw:?} for {}", names("listen")))?;
-        let timezone = serve.timezone.clone().or(file.timezone).unwrap_or_else(|| SiteZone::DEFAULT.to_owned());
-        let zone = SiteZone::parse(&timezone).with_context(|| format!("invalid value for {}", names("timezone")))?;
-        let language_raw = serve.language.clone().or(file.language).unwrap_or_else(|| "vi".to_owned());
+        let listen_raw = serve
+            .listen
+            .clone()
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let listen = listen_raw.parse::<SocketAddr>().with_context(|| {
+            format!(
+                "invalid listen address {listen_raw:?} for {}",
+                names("listen")
+            )
+        })?;
+        let timezone = serve
+            .timezone
+            .clone()
+            .or(file.timezone)
+            .unwrap_or_else(|| SiteZone::DEFAULT.to_owned());
+        let zone = SiteZone::parse(&timezone)
+            .with_context(|| format!("invalid value for {}", names("timezone")))?;
+        let language_raw = serve
+            .language
+            .clone()
+            .or(file.language)
+            .unwrap_or_else(|| "vi".to_owned());
         let language: Language = language_raw
             .parse()
             .map_err(|e| anyhow::anyhow!("invalid value for {}: {e}", names("language")))?;
         let defaults = WebSettings::default();
-        let site_name = serve.site_name.clone().or(file.site_name).unwrap_or(defaults.site_name.clone());
+        let site_name = serve
+            .site_name
+            .clone()
+            .or(file.site_name)
+            .unwrap_or(defaults.site_name.clone());
         if site_name.trim().is_empty() || site_name.len() > 200 {
-            bail!("invalid value for {}: expected 1 to 200 characters", names("site_name"));
+            bail!(
+                "invalid value for {}: expected 1 to 200 characters",
+                names("site_name")
+            );
         }
-        let per_page = positive("per_page", pick("per_page", serve.per_page.as_ref(), file.per_page, 20)?, 100)?;
-        let related = positive(
-            "related_articles",
-            pick("related_articles", serve.related_articles.as_ref(), file.related_articles, 10)?,
+        let per_page = positive(
+            "per_page",
+            pick("per_page", serve.per_page.as_ref(), file.per_page, 20)?,
             100,
         )?;
-        let view_flush_seconds = pick("view_flush_seconds", serve.view_flush_seconds.as_ref(), file.view_flush_seconds, 5)?;
+        let related = positive(
+            "related_articles",
+            pick(
+                "related_articles",
+                serve.related_articles.as_ref(),
+                file.related_articles,
+                10,
+            )?,
+            100,
+        )?;
+        let view_flush_seconds = pick(
+            "view_flush_seconds",
+            serve.view_flush_seconds.as_ref(),
+            file.view_flush_seconds,
+            5,
+        )?;
         if !(1..=60).contains(&view_flush_seconds) {
-            bail!("invalid value {view_flush_seconds} for {}: expected 1 to 60", names("view_flush_seconds"));
+            bail!(
+                "invalid value {view_flush_seconds} for {}: expected 1 to 60",
+                names("view_flush_seconds")
+            );
         }
         let rating_votes_per_address = positive(
             "rating_votes_per_address",
-            pick("rating_votes_per_address", serve.rating_votes_per_address.as_ref(), file.rating_votes_per_address, 5)?,
+            pick(
+                "rating_votes_per_address",
+                serve.rating_votes_per_address.as_ref(),
+                file.rating_votes_per_address,
+                5,
+            )?,
             100_000,
         )?;
-        let behind_proxy = pick("behind_proxy", serve.behind_proxy.as_ref(), file.behind_proxy, false)?;
-        let secure_cookies = pick("secure_cookies", serve.secure_cookies.as_ref(), file.secure_cookies, false)?;
+        let behind_proxy = pick(
+            "behind_proxy",
+            serve.behind_proxy.as_ref(),
+            file.behind_proxy,
+            false,
+        )?;
+        let secure_cookies = pick(
+            "secure_cookies",
+            serve.secure_cookies.as_ref(),
+            file.secure_cookies,
+            false,
+        )?;
         let demo = !serve.no_demo && file.demo.unwrap_or(true);
         let web = WebSettings {
             site_name: bantin_core::nfc(site_name.trim()),
@@ -193,7 +265,15 @@ impl Settings {
             secure_cookies,
             ..defaults
         };
-        Ok(Self { data, database, max_connections, listen, demo, view_flush_seconds, web })
+        Ok(Self {
+            data,
+            database,
+            max_connections,
+            listen,
+            demo,
+            view_flush_seconds,
+            web,
+        })
     }
 }
 
@@ -224,7 +304,10 @@ mod tests {
     }
 
     fn common(dir: &tempfile::TempDir) -> CommonArgs {
-        CommonArgs { data: Some(dir.path().to_owned()), ..Default::default() }
+        CommonArgs {
+            data: Some(dir.path().to_owned()),
+            ..Default::default()
+        }
     }
 
     #[test]
@@ -232,7 +315,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let s = Settings::load(&common(&dir), &ServeArgs::default()).unwrap();
         assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
-        assert!(matches!(s.database, DatabaseTarget::SqliteFile(ref p) if p.ends_with("bantin.db")));
+        assert!(
+            matches!(s.database, DatabaseTarget::SqliteFile(ref p) if p.ends_with("bantin.db"))
+        );
         assert!(s.demo);
         assert_eq!(s.web.per_page, 20);
         assert_eq!(s.web.related, 10);
@@ -246,7 +331,11 @@ mod tests {
         assert_eq!(s.listen.port(), 9000);
         assert_eq!(s.web.per_page, 7);
         assert!(!s.demo);
-        let serve = ServeArgs { listen: Some("127.0.0.1:9100".into()), per_page: Some("9".into()), ..Default::default() };
+        let serve = ServeArgs {
+            listen: Some("127.0.0.1:9100".into()),
+            per_page: Some("9".into()),
+            ..Default::default()
+        };
         let s = Settings::load(&common(&dir), &serve).unwrap();
         assert_eq!(s.listen.port(), 9100);
         assert_eq!(s.web.per_page, 9);
@@ -255,7 +344,9 @@ mod tests {
     #[test]
     fn unknown_key_is_named() {
         let dir = data_with("listen = \"127.0.0.1:9000\"\nper_pgae = 7\n");
-        let err = Settings::load(&common(&dir), &ServeArgs::default()).unwrap_err().to_string();
+        let err = Settings::load(&common(&dir), &ServeArgs::default())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("per_pgae"), "{err}");
         assert!(err.contains("line 2"), "{err}");
     }
@@ -264,19 +355,58 @@ mod tests {
     fn bad_values_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let cases: Vec<(ServeArgs, &str)> = vec![
-            (ServeArgs { listen: Some("nowhere".into()), ..Default::default() }, "BANTIN_LISTEN"),
-            (ServeArgs { per_page: Some("abc".into()), ..Default::default() }, "BANTIN_PER_PAGE"),
-            (ServeArgs { per_page: Some("0".into()), ..Default::default() }, "BANTIN_PER_PAGE"),
-            (ServeArgs { timezone: Some("Mars/Base".into()), ..Default::default() }, "BANTIN_TIMEZONE"),
-            (ServeArgs { language: Some("fr".into()), ..Default::default() }, "BANTIN_LANGUAGE"),
-            (ServeArgs { behind_proxy: Some("maybe".into()), ..Default::default() }, "BANTIN_BEHIND_PROXY"),
+            (
+                ServeArgs {
+                    listen: Some("nowhere".into()),
+                    ..Default::default()
+                },
+                "BANTIN_LISTEN",
+            ),
+            (
+                ServeArgs {
+                    per_page: Some("abc".into()),
+                    ..Default::default()
+                },
+                "BANTIN_PER_PAGE",
+            ),
+            (
+                ServeArgs {
+                    per_page: Some("0".into()),
+                    ..Default::default()
+                },
+                "BANTIN_PER_PAGE",
+            ),
+            (
+                ServeArgs {
+                    timezone: Some("Mars/Base".into()),
+                    ..Default::default()
+                },
+                "BANTIN_TIMEZONE",
+            ),
+            (
+                ServeArgs {
+                    language: Some("fr".into()),
+                    ..Default::default()
+                },
+                "BANTIN_LANGUAGE",
+            ),
+            (
+                ServeArgs {
+                    behind_proxy: Some("maybe".into()),
+                    ..Default::default()
+                },
+                "BANTIN_BEHIND_PROXY",
+            ),
         ];
         for (serve, name) in cases {
             let err = format!("{:#}", Settings::load(&common(&dir), &serve).unwrap_err());
             assert!(err.contains(name), "{name}: {err}");
         }
         let dir = data_with("per_page = \"many\"\n");
-        let err = format!("{:#}", Settings::load(&common(&dir), &ServeArgs::default()).unwrap_err());
+        let err = format!(
+            "{:#}",
+            Settings::load(&common(&dir), &ServeArgs::default()).unwrap_err()
+        );
         assert!(err.contains("per_page"), "{err}");
     }
 }

@@ -29,7 +29,7 @@ enum Command {
         #[command(flatten)]
         common: CommonArgs,
         #[command(flatten)]
-        serve: ServeArgs,
+        serve: Box<ServeArgs>,
     },
     /// Apply database migrations and exit.
     Migrate {
@@ -41,7 +41,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -68,7 +71,9 @@ fn init_tracing() {
     let filter = EnvFilter::try_from_env("BANTIN_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=warn"));
     let json = std::env::var("BANTIN_LOG_FORMAT").is_ok_and(|v| v == "json");
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {
@@ -79,26 +84,37 @@ fn init_tracing() {
 /// Explains a database failure at start-up in one line, naming the setting to change.
 fn describe_db_error(err: &bantin_store::StoreError, target: &DatabaseTarget) -> String {
     let (what, setting) = match target {
-        DatabaseTarget::SqliteFile(p) => (format!("the SQLite database {}", p.display()), "--data / BANTIN_DATA"),
-        DatabaseTarget::Url(_) => ("the database at --database-url".to_owned(), "--database-url / BANTIN_DATABASE_URL"),
+        DatabaseTarget::SqliteFile(p) => (
+            format!("the SQLite database {}", p.display()),
+            "--data / BANTIN_DATA",
+        ),
+        DatabaseTarget::Url(_) => (
+            "the database at --database-url".to_owned(),
+            "--database-url / BANTIN_DATABASE_URL",
+        ),
     };
     let text = err.to_string();
     let lower = text.to_lowercase();
-    let problem = if lower.contains("readonly") || lower.contains("read-only") || lower.contains("read only") {
-        "is read-only (check the file's and folder's permissions)"
-    } else if lower.contains("database is locked") || lower.contains("busy") {
-        "is locked by another process (is another bantin running on it?)"
-    } else if lower.contains("unable to open") || lower.contains("no such file") {
-        "cannot be opened (missing folder or no permission)"
-    } else if lower.contains("connection refused") || lower.contains("error communicating") || lower.contains("timed out") {
-        "is unreachable"
-    } else if lower.contains("does not exist") {
-        "does not exist"
-    } else if lower.contains("password authentication") {
-        "rejected the credentials"
-    } else {
-        "failed"
-    };
+    let problem =
+        if lower.contains("readonly") || lower.contains("read-only") || lower.contains("read only")
+        {
+            "is read-only (check the file's and folder's permissions)"
+        } else if lower.contains("database is locked") || lower.contains("busy") {
+            "is locked by another process (is another bantin running on it?)"
+        } else if lower.contains("unable to open") || lower.contains("no such file") {
+            "cannot be opened (missing folder or no permission)"
+        } else if lower.contains("connection refused")
+            || lower.contains("error communicating")
+            || lower.contains("timed out")
+        {
+            "is unreachable"
+        } else if lower.contains("does not exist") {
+            "does not exist"
+        } else if lower.contains("password authentication") {
+            "rejected the credentials"
+        } else {
+            "failed"
+        };
     format!("{what} {problem}: {text}; change {setting}")
 }
 
@@ -107,14 +123,20 @@ async fn open_store(settings: &Settings) -> Result<Store> {
     let store = match target {
         DatabaseTarget::SqliteFile(path) => {
             std::fs::create_dir_all(&settings.data).with_context(|| {
-                format!("cannot create the data folder {}; change --data / BANTIN_DATA", settings.data.display())
+                format!(
+                    "cannot create the data folder {}; change --data / BANTIN_DATA",
+                    settings.data.display()
+                )
             })?;
             Store::open_sqlite(path, settings.max_connections).await
         }
         DatabaseTarget::Url(url) => Store::connect(url, settings.max_connections).await,
     }
     .map_err(|e| anyhow::anyhow!(describe_db_error(&e, target)))?;
-    store.migrate().await.map_err(|e| anyhow::anyhow!(describe_db_error(&e, target)))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!(describe_db_error(&e, target)))?;
     Ok(store)
 }
 
@@ -130,26 +152,35 @@ async fn migrate_command(common: &CommonArgs) -> Result<()> {
 /// an existing database is left as it is.
 async fn first_run(store: &Store, settings: &Settings) -> Result<Vec<u8>> {
     let mut fresh = [0u8; 64];
-    getrandom_fill(&mut fresh)?;
+    getrandom::fill(&mut fresh).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
     let secret_hex = store
-        .meta_get_or_insert("secret", &hex_encode(&fresh))
+        .meta_get_or_insert("secret", &hex::encode(fresh))
         .await
         .map_err(|e| anyhow::anyhow!(describe_db_error(&e, &settings.database)))?;
-    let secret = hex_decode(&secret_hex).context("the stored secret is corrupt (meta table, key `secret`)")?;
+    let secret = hex_decode(&secret_hex)
+        .context("the stored secret is corrupt (meta table, key `secret`)")?;
     if store.meta_get("initialized").await?.is_none() {
         if settings.demo {
             let media = &settings.web.media_dir;
             for (path, bytes) in bantin_store::demo::media_files() {
                 let dest = media.join(path);
                 if let Some(dir) = dest.parent() {
-                    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                    std::fs::create_dir_all(dir)
+                        .with_context(|| format!("cannot create {}", dir.display()))?;
                 }
-                std::fs::write(&dest, bytes).with_context(|| format!("cannot write {}", dest.display()))?;
+                std::fs::write(&dest, bytes)
+                    .with_context(|| format!("cannot write {}", dest.display()))?;
             }
             let loaded = store.load_demo(jiff::Timestamp::now().as_second()).await?;
-            tracing::info!(categories = loaded.categories, articles = loaded.articles, "demo content loaded");
+            tracing::info!(
+                categories = loaded.categories,
+                articles = loaded.articles,
+                "demo content loaded"
+            );
         }
-        store.meta_get_or_insert("initialized", &jiff::Timestamp::now().to_string()).await?;
+        store
+            .meta_get_or_insert("initialized", &jiff::Timestamp::now().to_string())
+            .await?;
     }
     Ok(secret)
 }
@@ -175,17 +206,25 @@ async fn serve_command(common: &CommonArgs, serve: &ServeArgs) -> Result<()> {
         })
     };
 
-    let listener = tokio::net::TcpListener::bind(settings.listen).await.with_context(|| {
-        format!("cannot listen on {}; change --listen / BANTIN_LISTEN", settings.listen)
-    })?;
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}; change --listen / BANTIN_LISTEN",
+                settings.listen
+            )
+        })?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = ?store.backend(), "bantin is serving");
     println!("bantin: http://{addr}/");
     let app = bantin_web::router(state.clone());
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server error")?;
 
     flusher.abort();
     match state.views().flush(state.store()).await {
@@ -217,14 +256,6 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down: finishing requests in flight");
-}
-
-fn getrandom_fill(buf: &mut [u8]) -> Result<()> {
-    getrandom::fill(buf).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))
-}
-
-fn hex_encode(bytes: &[u8]) -> String {
-    hex::encode(bytes)
 }
 
 fn hex_decode(s: &str) -> Result<Vec<u8>> {

@@ -1,0 +1,11 @@
+//! Integration tests: the real router over a real database — a SQLite file in a temporary
+//! folder, or a fresh PostgreSQL database when `BANTIN_TEST_DATABASE_URL` is set.
+
+mod helpers;
+
+mod article_page;
+mod lists;
+mod rating;
+mod robustness;
+mod views;
+mod visibility;
