@@ -282,9 +282,14 @@ fn read_file(data: &Path) -> Result<FileSettings> {
     match std::fs::read_to_string(&path) {
         Ok(text) => toml::from_str(&text).map_err(|e| {
             let msg = e.message().to_owned();
+            // Quote the offending line: type errors do not name the key themselves.
             let at = e
                 .span()
-                .map(|s| format!(" (line {})", text[..s.start].matches('\n').count() + 1))
+                .map(|s| {
+                    let line_no = text[..s.start].matches('\n').count() + 1;
+                    let line = text.lines().nth(line_no - 1).unwrap_or_default().trim();
+                    format!(" (line {line_no}: `{line}`)")
+                })
                 .unwrap_or_default();
             anyhow::anyhow!("{}{at}: {msg}", path.display())
         }),
