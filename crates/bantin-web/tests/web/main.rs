@@ -4,6 +4,7 @@
 mod helpers;
 
 mod article_page;
+mod browser;
 mod lists;
 mod rating;
 mod robustness;
