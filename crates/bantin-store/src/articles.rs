@@ -316,6 +316,7 @@ impl Store {
             tx.commit().await?;
             Ok::<i64, StoreError>(id)
         })?;
+        self.bump();
         Ok(id)
     }
 
@@ -342,6 +343,7 @@ impl Store {
         .await
         .map(|r| r.rows_affected())
         })?;
+        self.bump();
         Ok(n > 0)
     }
 

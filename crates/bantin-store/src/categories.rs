@@ -50,6 +50,7 @@ impl Store {
         .fetch_one(p)
         .await
         })?;
+        self.bump();
         Ok(id)
     }
 }

@@ -77,6 +77,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
+    /// Bumped after every write that changes what readers see, so caches of rendered pages
+    /// know they are stale. View counts do not bump it (they may lag).
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
@@ -92,12 +95,29 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
-            Ok(Self {
-                db: Db::Postgres(pool),
-            })
+            Ok(Self::new(Db::Postgres(pool)))
         } else {
             Err(StoreError::UnsupportedUrl)
         }
+    }
+
+    fn new(db: Db) -> Self {
+        Self {
+            db,
+            generation: Default::default(),
+        }
+    }
+
+    /// Content generation: changes whenever content readers see has changed through this
+    /// store.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Marks content as changed.
+    pub(crate) fn bump(&self) {
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     /// Opens (creating if missing) the SQLite file at `path`.
@@ -119,9 +139,7 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
-        Ok(Self {
-            db: Db::Sqlite(pool),
-        })
+        Ok(Self::new(Db::Sqlite(pool)))
     }
 
     /// The backend in use.

@@ -99,6 +99,9 @@ impl Store {
             tx.commit().await?;
             Ok::<VoteOutcome, StoreError>(VoteOutcome::Recorded(RatingSummary { total, count }))
         })?;
+        if matches!(outcome, VoteOutcome::Recorded(_)) {
+            self.bump();
+        }
         Ok(outcome)
     }
 }

@@ -2,6 +2,7 @@
 //! in-memory parts of serving readers (view counting).
 
 mod assets;
+mod cache;
 mod error;
 mod i18n;
 mod pages;
@@ -12,6 +13,7 @@ mod settings;
 mod state;
 mod views;
 
+pub use cache::PageCache;
 pub use error::WebError;
 pub use i18n::{Catalog, Language};
 pub use settings::WebSettings;
@@ -43,14 +45,18 @@ pub fn router(state: AppState) -> Router {
                 axum::http::header::CACHE_CONTROL,
                 axum::http::HeaderValue::from_static("public, max-age=604800"),
             ));
-    Router::new()
+    // Reader pages go through the rendered-page cache.
+    let pages = Router::new()
         .route("/", get(pages::home))
+        .route("/{category}/", get(pages::category))
+        .route("/{category}/{file}", get(pages::article))
+        .route_layer(middleware::from_fn_with_state(state.clone(), cache::layer));
+    Router::new()
+        .merge(pages)
         .route("/healthz", get(pages::healthz))
         .route("/assets/{file}", get(assets::serve))
         .route("/rate/{id}", post(rating::rate))
         .route("/{category}", get(pages::category_without_slash))
-        .route("/{category}/", get(pages::category))
-        .route("/{category}/{file}", get(pages::article))
         .nest_service("/media", media)
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(

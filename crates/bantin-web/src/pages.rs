@@ -11,6 +11,7 @@ use bantin_store::{Article, ArticleSummary, Category};
 use minijinja::context;
 use serde::Serialize;
 
+use crate::cache::ViewedArticle;
 use crate::security::ClientIp;
 use crate::{AppState, WebError};
 
@@ -389,17 +390,7 @@ pub(crate) async fn article(
         return Ok(moved_permanently(&canonical));
     }
 
-    let user_agent = headers
-        .get(header::USER_AGENT)
-        .map(|v| v.as_bytes())
-        .unwrap_or_default();
-    let visitor = state.signer().digest64(
-        "view",
-        &[ip.to_string().as_bytes(), b"\0", user_agent].concat(),
-    );
-    state
-        .views()
-        .record(visitor, article.id, state.settings().zone.day_number(now));
+    count_view(&state, ip, &headers, article.id, now);
 
     let notice = query_pairs(query.as_deref())
         .into_iter()
@@ -417,7 +408,9 @@ pub(crate) async fn article(
     let ctx = article_context(
         &state, &site, &article, &canonical, newer, older, tags, notice,
     );
-    Ok(html(state.renderer().render("article.html", ctx)?))
+    let mut res = html(state.renderer().render("article.html", ctx)?);
+    res.extensions_mut().insert(ViewedArticle(article.id));
+    Ok(res)
 }
 
 #[expect(
@@ -480,6 +473,28 @@ fn article_context(
         newer => ser(site.items(state, &newer)),
         older => ser(site.items(state, &older)),
     }
+}
+
+/// Counts a view of an article by the visitor (address and browser) unless already counted
+/// today.
+pub(crate) fn count_view(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    headers: &HeaderMap,
+    article_id: i64,
+    now: i64,
+) {
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .map(|v| v.as_bytes())
+        .unwrap_or_default();
+    let visitor = state.signer().digest64(
+        "view",
+        &[ip.to_string().as_bytes(), b"\0", user_agent].concat(),
+    );
+    state
+        .views()
+        .record(visitor, article_id, state.settings().zone.day_number(now));
 }
 
 /// Fallback for unknown paths: the styled 404.

@@ -33,6 +33,8 @@ pub struct WebSettings {
     pub behind_proxy: bool,
     /// Mark cookies `Secure` (when served over HTTPS).
     pub secure_cookies: bool,
+    /// Memory for the rendered-page cache, bytes; 0 turns it off.
+    pub page_cache_bytes: u64,
 }
 
 impl Default for WebSettings {
@@ -50,6 +52,7 @@ impl Default for WebSettings {
             rating_address_window: 86_400,
             behind_proxy: false,
             secure_cookies: false,
+            page_cache_bytes: 256 * 1024 * 1024,
         }
     }
 }

@@ -7,6 +7,7 @@ use axum_extra::extract::cookie::Key;
 use bantin_store::Store;
 
 use crate::assets::Assets;
+use crate::cache::PageCache;
 use crate::render::Renderer;
 use crate::security::Signer;
 use crate::{Catalog, ViewCounter, WebSettings};
@@ -24,12 +25,14 @@ struct Inner {
     signer: Signer,
     cookie_key: Key,
     views: ViewCounter,
+    page_cache: Option<PageCache>,
 }
 
 impl AppState {
     /// Builds the state: loads templates and assets once. `secret` is the installation's
     /// signing secret (at least 64 bytes), kept in the database so every node shares it.
     pub fn new(store: Store, settings: WebSettings, secret: &[u8]) -> Self {
+        let settings_cache_bytes = settings.page_cache_bytes;
         let catalog = Catalog::new(settings.language);
         let assets = Assets::build();
         let renderer = Renderer::new(catalog.clone(), &settings, &assets);
@@ -44,6 +47,7 @@ impl AppState {
             signer,
             cookie_key,
             views: ViewCounter::new(),
+            page_cache: (settings_cache_bytes > 0).then(|| PageCache::new(settings_cache_bytes)),
         }))
     }
 
@@ -72,6 +76,11 @@ impl AppState {
 
     pub(crate) fn signer(&self) -> &Signer {
         &self.0.signer
+    }
+
+    /// The rendered-page cache, unless turned off.
+    pub fn page_cache(&self) -> Option<&PageCache> {
+        self.0.page_cache.as_ref()
     }
 
     /// The in-memory view counter; the binary flushes it periodically and at shutdown.

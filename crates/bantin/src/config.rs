@@ -61,6 +61,12 @@ pub struct ServeArgs {
     /// Mark cookies Secure (true when served over HTTPS).
     #[arg(long, env = "BANTIN_SECURE_COOKIES", value_name = "BOOL")]
     pub secure_cookies: Option<String>,
+    /// Memory for the rendered-page cache, MiB.
+    #[arg(long, env = "BANTIN_PAGE_CACHE_MIB", value_name = "MIB")]
+    pub page_cache_mib: Option<String>,
+    /// Turn the rendered-page cache off (for measurements).
+    #[arg(long, env = "BANTIN_NO_PAGE_CACHE")]
+    pub no_page_cache: bool,
 }
 
 /// `DATA/bantin.toml`. Unknown keys are an error, so a typo never silently does nothing.
@@ -80,6 +86,8 @@ struct FileSettings {
     rating_votes_per_address: Option<i64>,
     behind_proxy: Option<bool>,
     secure_cookies: Option<bool>,
+    page_cache: Option<bool>,
+    page_cache_mib: Option<u64>,
 }
 
 /// Where the database is.
@@ -253,6 +261,19 @@ impl Settings {
             false,
         )?;
         let demo = !serve.no_demo && file.demo.unwrap_or(true);
+        let page_cache_mib = pick(
+            "page_cache_mib",
+            serve.page_cache_mib.as_ref(),
+            file.page_cache_mib,
+            256,
+        )?;
+        if !(1..=65_536).contains(&page_cache_mib) {
+            bail!(
+                "invalid value {page_cache_mib} for {}: expected 1 to 65536",
+                names("page_cache_mib")
+            );
+        }
+        let page_cache = !serve.no_page_cache && file.page_cache.unwrap_or(true);
         let web = WebSettings {
             site_name: bantin_core::nfc(site_name.trim()),
             zone,
@@ -263,6 +284,11 @@ impl Settings {
             rating_votes_per_address,
             behind_proxy,
             secure_cookies,
+            page_cache_bytes: if page_cache {
+                page_cache_mib * 1024 * 1024
+            } else {
+                0
+            },
             ..defaults
         };
         Ok(Self {

@@ -6,6 +6,7 @@ mod helpers;
 mod article_page;
 mod browser;
 mod lists;
+mod page_cache;
 mod rating;
 mod robustness;
 mod views;

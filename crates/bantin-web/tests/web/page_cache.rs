@@ -1,0 +1,252 @@
+//! The rendered-page cache: fast answers that are never stale after a change.
+
+use std::time::Duration;
+
+use bantin_core::{ArticleStatus, CategoryStatus, Slug};
+use bantin_store::NewCategory;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn repeated_requests_are_served_from_memory_with_validators() {
+    let app = TestApp::with_demo().await;
+    let (_, url) = app.seed().await;
+    let first = app.get(&url).await;
+    assert_eq!(first.status, 200);
+    let etag = first.header("etag").expect("an ETag").to_owned();
+    assert!(
+        etag.starts_with('"') && etag.ends_with('"'),
+        "strong ETag: {etag}"
+    );
+    assert!(
+        first
+            .header("cache-control")
+            .unwrap()
+            .contains("stale-while-revalidate")
+    );
+    assert_eq!(
+        first.header("content-length").unwrap(),
+        first.body.len().to_string()
+    );
+    assert_eq!(first.header("vary"), Some("accept-encoding"));
+
+    let again = app.get(&url).await;
+    assert_eq!(again.body, first.body);
+    assert_eq!(again.header("etag"), Some(etag.as_str()));
+    assert_eq!(
+        app.get_with(&url, &[("if-none-match", &etag)]).await.status,
+        304
+    );
+    assert_eq!(
+        app.get_with(&url, &[("if-none-match", "\"other\", *")])
+            .await
+            .status,
+        304
+    );
+    assert_eq!(
+        app.get_with(&url, &[("if-none-match", "\"other\"")])
+            .await
+            .status,
+        200
+    );
+
+    let br = app
+        .get_with(&url, &[("accept-encoding", "gzip, deflate, br")])
+        .await;
+    assert_eq!(br.header("content-encoding"), Some("br"));
+    let br_len: usize = br.header("content-length").unwrap().parse().unwrap();
+    assert!(
+        br_len < first.body.len() / 3,
+        "{br_len} vs {}",
+        first.body.len()
+    );
+    let gz = app.get_with(&url, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    let head = app
+        .request(
+            axum::http::Request::head(&url)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+            "127.0.0.1:1",
+        )
+        .await;
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+}
+
+#[tokio::test]
+async fn odd_headers_get_correct_answers() {
+    let app = TestApp::with_demo().await;
+    let (_, url) = app.seed().await;
+    let plain = app.get(&url).await;
+    let huge = "x".repeat(8000);
+    for headers in [
+        vec![("if-none-match", huge.as_str())],
+        vec![("accept-encoding", huge.as_str())],
+        vec![("accept-encoding", "br;q=0, gzip;q=0")],
+        vec![("range", "bytes=0-10")],
+        vec![("range", huge.as_str())],
+    ] {
+        let res = app.get_with(&url, &headers).await;
+        assert_eq!(res.status, 200, "{:?}", headers[0].0);
+        assert_eq!(res.body, plain.body);
+        assert_eq!(res.header("content-encoding"), None);
+    }
+}
+
+#[tokio::test]
+async fn cache_busting_query_strings_share_one_entry() {
+    let app = TestApp::with_demo().await;
+    let (_, url) = app.seed().await;
+    let cache = app.state.page_cache().unwrap();
+    app.get(&url).await;
+    let before = cache.entry_count();
+    for i in 0..300 {
+        let res = app.get(&format!("{url}?v={i}&utm_source=x{i}")).await;
+        assert_eq!(res.status, 200);
+    }
+    for i in 0..100 {
+        app.get(&format!("/xay-dung-dang/?page=1&x={i}")).await;
+        app.get(&format!("/?fbclid={i}")).await;
+    }
+    assert!(
+        cache.entry_count() <= before + 2,
+        "entries: {}",
+        cache.entry_count()
+    );
+}
+
+#[tokio::test]
+async fn signed_in_users_and_errors_bypass_the_cache() {
+    let app = TestApp::with_demo().await;
+    let (_, url) = app.seed().await;
+    app.get(&url).await;
+    let signed_in = app
+        .get_with(&url, &[("cookie", "bantin_session=abc")])
+        .await;
+    assert_eq!(signed_in.status, 200);
+    assert_eq!(
+        signed_in.header("etag"),
+        None,
+        "rendered for this user, not from the cache"
+    );
+    let cache = app.state.page_cache().unwrap();
+    let before = cache.entry_count();
+    for i in 0..50 {
+        assert_eq!(
+            app.get(&format!("/xay-dung-dang/x-{}.html", 900_000 + i))
+                .await
+                .status,
+            404
+        );
+    }
+    assert_eq!(cache.entry_count(), before, "404s are not cached");
+}
+
+/// After each kind of change, the very next request sees it.
+#[tokio::test]
+async fn every_change_is_visible_at_once() {
+    let app = TestApp::with_demo().await;
+    let (id, url) = app.seed().await;
+    let now = now();
+    // Warm the cache.
+    assert!(!app.get("/").await.body.contains("Bài mới đăng"));
+    app.get("/xay-dung-dang/").await;
+    app.get(&url).await;
+
+    // Publish.
+    let new_id = app
+        .add_article("Bài mới đăng", ArticleStatus::Published, now - 10, None)
+        .await;
+    assert!(app.get("/").await.body.contains("Bài mới đăng"));
+    assert!(
+        app.get("/xay-dung-dang/")
+            .await
+            .body
+            .contains("Bài mới đăng")
+    );
+
+    // Unpublish.
+    let seed = app.store().article(id).await.unwrap().unwrap();
+    app.store()
+        .set_article_status(id, ArticleStatus::Unpublished, seed.publish_at, None, now)
+        .await
+        .unwrap();
+    assert_eq!(app.get(&url).await.status, 404);
+    // And back (re-publish with the same time).
+    app.store()
+        .set_article_status(id, ArticleStatus::Published, seed.publish_at, None, now)
+        .await
+        .unwrap();
+    assert_eq!(app.get(&url).await.status, 200);
+
+    // Category change.
+    let cat = NewCategory {
+        parent_id: None,
+        slug: Slug::parse("chuyen-muc-moi").unwrap(),
+        title: "Chuyên mục mới".to_owned(),
+        description: String::new(),
+        position: 9,
+        status: CategoryStatus::Active,
+    };
+    app.store().insert_category(&cat, now).await.unwrap();
+    assert!(
+        app.get(&url).await.body.contains("Chuyên mục mới"),
+        "the menu shows it"
+    );
+
+    // A rating vote.
+    let token = between(&app.get(&url).await.body, r#"name="token" value=""#, "\"").to_owned();
+    let res = app
+        .post_form(
+            &format!("/rate/{id}"),
+            &format!("point=3&token={token}"),
+            &[],
+            "192.0.2.9:1",
+        )
+        .await;
+    assert_eq!(res.status, 303);
+    assert!(
+        app.get(&url)
+            .await
+            .body
+            .contains("Tổng số điểm của bài viết là: 3 trong 1 đánh giá")
+    );
+    let _ = new_id;
+}
+
+/// Scheduled publication and expiry take effect on time even though nothing was written.
+#[tokio::test]
+async fn scheduled_publication_and_expiry_take_effect_on_time() {
+    let app = TestApp::with_demo().await;
+    let now = now();
+    let expiring = app
+        .add_article(
+            "Bài sắp hết hạn",
+            ArticleStatus::Published,
+            now - 60,
+            Some(now + 2),
+        )
+        .await;
+    app.add_article(
+        "Bài hẹn giờ sắp đăng",
+        ArticleStatus::Published,
+        now + 2,
+        None,
+    )
+    .await;
+    let expiring_url = format!("/xay-dung-dang/bai-sap-het-han-{expiring}.html");
+    let home = app.get("/").await.body;
+    assert!(home.contains("Bài sắp hết hạn"));
+    assert!(!home.contains("Bài hẹn giờ sắp đăng"));
+    assert_eq!(app.get(&expiring_url).await.status, 200);
+
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    let home = app.get("/").await.body;
+    assert!(!home.contains("Bài sắp hết hạn"), "expired");
+    assert!(
+        home.contains("Bài hẹn giờ sắp đăng"),
+        "published on schedule"
+    );
+    assert_eq!(app.get(&expiring_url).await.status, 404);
+}
