@@ -246,78 +246,107 @@ impl Store {
     /// Creates an article with its categories and tags in one transaction; returns its id.
     /// Text is stored as NFC.
     pub async fn insert_article(&self, a: &NewArticle, now: i64) -> Result<i64> {
-        let title = nfc(a.title.trim());
-        let slug = match &a.slug {
-            Some(s) => s.clone(),
-            None => Slug::from_title(&title).map_err(|e| StoreError::Invalid(e.to_string()))?,
-        };
-        let mut tags: Vec<(String, Slug)> = Vec::new();
-        for name in &a.tags {
-            let name = nfc(name.trim());
-            if let Ok(slug) = Slug::from_title(&name)
-                && !tags.iter().any(|(_, s)| *s == slug)
-            {
-                tags.push((name, slug));
-            }
+        let ids = self.insert_articles(std::slice::from_ref(a), now).await?;
+        Ok(ids[0])
+    }
+
+    /// Creates several articles in one transaction (imports, benchmarks); returns their ids.
+    pub async fn insert_articles(&self, articles: &[NewArticle], now: i64) -> Result<Vec<i64>> {
+        struct Prepared<'a> {
+            a: &'a NewArticle,
+            title: String,
+            slug: Slug,
+            tags: Vec<(String, Slug)>,
         }
-        let id = with_db!(self, |p| {
-            let mut tx = p.begin().await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO articles (slug, title, lead, body_html, image_url, image_alt, image_caption, author, source,
-                                       status, publish_at, expire_at, category_id, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
-            )
-            .bind(slug.as_str())
-            .bind(&title)
-            .bind(nfc(a.lead.trim()))
-            .bind(a.body.as_str())
-            .bind(a.image_url.as_deref())
-            .bind(nfc(a.image_alt.trim()))
-            .bind(nfc(a.image_caption.trim()))
-            .bind(nfc(a.author.trim()))
-            .bind(nfc(a.source.trim()))
-            .bind(a.status.as_str())
-            .bind(a.publish_at)
-            .bind(a.expire_at)
-            .bind(a.category_id)
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
-            for category_id in
-                std::iter::once(a.category_id).chain(a.extra_category_ids.iter().copied())
-            {
-                sqlx::query(
-                    "INSERT INTO article_categories (article_id, category_id) VALUES ($1, $2)
-                     ON CONFLICT (article_id, category_id) DO NOTHING",
-                )
-                .bind(id)
-                .bind(category_id)
-                .execute(&mut *tx)
-                .await?;
+        let mut prepared = Vec::with_capacity(articles.len());
+        for a in articles {
+            let title = nfc(a.title.trim());
+            let slug = match &a.slug {
+                Some(s) => s.clone(),
+                None => Slug::from_title(&title).map_err(|e| StoreError::Invalid(e.to_string()))?,
+            };
+            let mut tags: Vec<(String, Slug)> = Vec::new();
+            for name in &a.tags {
+                let name = nfc(name.trim());
+                if let Ok(slug) = Slug::from_title(&name)
+                    && !tags.iter().any(|(_, s)| *s == slug)
+                {
+                    tags.push((name, slug));
+                }
             }
-            for (position, (name, slug)) in tags.iter().enumerate() {
-                let tag_id: i64 = sqlx::query_scalar(
-                    "INSERT INTO tags (name, slug) VALUES ($1, $2)
-                     ON CONFLICT (slug) DO UPDATE SET slug = excluded.slug RETURNING id",
+            prepared.push(Prepared {
+                a,
+                title,
+                slug,
+                tags,
+            });
+        }
+        let ids = with_db!(self, |p| {
+            let mut tx = p.begin().await?;
+            let mut ids = Vec::with_capacity(prepared.len());
+            for Prepared {
+                a,
+                title,
+                slug,
+                tags,
+            } in &prepared
+            {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO articles (slug, title, lead, body_html, image_url, image_alt, image_caption, author, source,
+                                           status, publish_at, expire_at, category_id, created_at, updated_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
                 )
-                .bind(name)
                 .bind(slug.as_str())
+                .bind(title)
+                .bind(nfc(a.lead.trim()))
+                .bind(a.body.as_str())
+                .bind(a.image_url.as_deref())
+                .bind(nfc(a.image_alt.trim()))
+                .bind(nfc(a.image_caption.trim()))
+                .bind(nfc(a.author.trim()))
+                .bind(nfc(a.source.trim()))
+                .bind(a.status.as_str())
+                .bind(a.publish_at)
+                .bind(a.expire_at)
+                .bind(a.category_id)
+                .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-                sqlx::query(
-                    "INSERT INTO article_tags (article_id, tag_id, position) VALUES ($1, $2, $3)",
-                )
-                .bind(id)
-                .bind(tag_id)
-                .bind(position as i64)
-                .execute(&mut *tx)
-                .await?;
+                for category_id in
+                    std::iter::once(a.category_id).chain(a.extra_category_ids.iter().copied())
+                {
+                    sqlx::query(
+                        "INSERT INTO article_categories (article_id, category_id) VALUES ($1, $2)
+                         ON CONFLICT (article_id, category_id) DO NOTHING",
+                    )
+                    .bind(id)
+                    .bind(category_id)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                for (position, (name, slug)) in tags.iter().enumerate() {
+                    let tag_id: i64 = sqlx::query_scalar(
+                        "INSERT INTO tags (name, slug) VALUES ($1, $2)
+                         ON CONFLICT (slug) DO UPDATE SET slug = excluded.slug RETURNING id",
+                    )
+                    .bind(name)
+                    .bind(slug.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    sqlx::query("INSERT INTO article_tags (article_id, tag_id, position) VALUES ($1, $2, $3)")
+                        .bind(id)
+                        .bind(tag_id)
+                        .bind(position as i64)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                ids.push(id);
             }
             tx.commit().await?;
-            Ok::<i64, StoreError>(id)
+            Ok::<Vec<i64>, StoreError>(ids)
         })?;
         self.bump();
-        Ok(id)
+        Ok(ids)
     }
 
     /// Changes an article's status and times (the newsroom's publish/unpublish actions use

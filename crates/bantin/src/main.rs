@@ -1,6 +1,7 @@
 //! The `bantin` binary: command line, settings, start-up, serving and shutdown.
 
 mod config;
+mod synth;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -36,6 +37,15 @@ enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Add synthetic published articles for load tests (bench/run.sh uses it).
+    #[command(hide = true)]
+    Synth {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// How many articles to add.
+        #[arg(long, default_value_t = 10_000)]
+        articles: u32,
+    },
 }
 
 fn main() -> ExitCode {
@@ -55,6 +65,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve { common, serve } => serve_command(&common, &serve).await,
             Command::Migrate { common } => migrate_command(&common).await,
+            Command::Synth { common, articles } => synth::run(&common, articles).await,
         }
     });
     match result {
@@ -118,7 +129,7 @@ fn describe_db_error(err: &bantin_store::StoreError, target: &DatabaseTarget) ->
     format!("{what} {problem}: {text}; change {setting}")
 }
 
-async fn open_store(settings: &Settings) -> Result<Store> {
+pub(crate) async fn open_store(settings: &Settings) -> Result<Store> {
     let target = &settings.database;
     let store = match target {
         DatabaseTarget::SqliteFile(path) => {
