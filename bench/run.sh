@@ -32,6 +32,7 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 cargo build --release --quiet
 BIN=target/release/bantin
 WORK=$(mktemp -d /tmp/bantin-bench.XXXXXX)
+chmod 755 "$WORK"  # nginx workers run as an unprivileged user
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done

@@ -169,23 +169,44 @@ impl Store {
         Ok(rows)
     }
 
-    /// Public articles of the same main category published after `article`, oldest first
-    /// (the "newer articles" list).
-    pub async fn newer_articles(
+    /// The "newer" and "older" lists of an article page in one query: public articles of the
+    /// same main category published after `article` (oldest first) and before it (newest first),
+    /// up to `limit` each.
+    pub async fn related_articles(
         &self,
         article: &Article,
         now: i64,
         limit: i64,
-    ) -> Result<Vec<ArticleSummary>> {
+    ) -> Result<(Vec<ArticleSummary>, Vec<ArticleSummary>)> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            newer: i64,
+            #[sqlx(flatten)]
+            summary: ArticleSummary,
+        }
+        // Row values `(publish_at, id) > ($3, $4)` let both databases walk the
+        // (category_id, status, publish_at, id) index from the article outwards.
         let rows = with_db!(self, |p| {
-            sqlx::query_as::<_, ArticleSummary>(
-            "SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
-             FROM articles a
-             WHERE a.category_id = $1
-               AND a.status = 'published' AND a.publish_at <= $2 AND (a.expire_at IS NULL OR a.expire_at > $2)
-               AND (a.publish_at > $3 OR (a.publish_at = $3 AND a.id > $4))
-             ORDER BY a.publish_at ASC, a.id ASC
-             LIMIT $5"
+            sqlx::query_as::<_, Row>(
+            "SELECT * FROM (
+                 SELECT 1 AS newer, a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
+                 FROM articles a
+                 WHERE a.category_id = $1 AND a.status = 'published' AND a.publish_at <= $2
+                   AND (a.expire_at IS NULL OR a.expire_at > $2)
+                   AND (a.publish_at, a.id) > ($3, $4)
+                 ORDER BY a.publish_at ASC, a.id ASC
+                 LIMIT $5
+             ) n
+             UNION ALL
+             SELECT * FROM (
+                 SELECT 0 AS newer, a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
+                 FROM articles a
+                 WHERE a.category_id = $1 AND a.status = 'published' AND a.publish_at <= $2
+                   AND (a.expire_at IS NULL OR a.expire_at > $2)
+                   AND (a.publish_at, a.id) < ($3, $4)
+                 ORDER BY a.publish_at DESC, a.id DESC
+                 LIMIT $5
+             ) o"
         )
         .bind(article.category_id)
         .bind(now)
@@ -195,36 +216,15 @@ impl Store {
         .fetch_all(p)
         .await
         })?;
-        Ok(rows)
-    }
-
-    /// Public articles of the same main category published before `article`, newest first
-    /// (the "older articles" list).
-    pub async fn older_articles(
-        &self,
-        article: &Article,
-        now: i64,
-        limit: i64,
-    ) -> Result<Vec<ArticleSummary>> {
-        let rows = with_db!(self, |p| {
-            sqlx::query_as::<_, ArticleSummary>(
-            "SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
-             FROM articles a
-             WHERE a.category_id = $1
-               AND a.status = 'published' AND a.publish_at <= $2 AND (a.expire_at IS NULL OR a.expire_at > $2)
-               AND (a.publish_at < $3 OR (a.publish_at = $3 AND a.id < $4))
-             ORDER BY a.publish_at DESC, a.id DESC
-             LIMIT $5"
-        )
-        .bind(article.category_id)
-        .bind(now)
-        .bind(article.publish_at)
-        .bind(article.id)
-        .bind(limit.clamp(0, PAGE_MAX))
-        .fetch_all(p)
-        .await
-        })?;
-        Ok(rows)
+        let (mut newer, mut older): (Vec<Row>, Vec<Row>) =
+            rows.into_iter().partition(|r| r.newer == 1);
+        // UNION ALL does not promise to keep each part's order.
+        newer.sort_by_key(|r| (r.summary.publish_at, r.summary.id));
+        older.sort_by_key(|r| std::cmp::Reverse((r.summary.publish_at, r.summary.id)));
+        Ok((
+            newer.into_iter().map(|r| r.summary).collect(),
+            older.into_iter().map(|r| r.summary).collect(),
+        ))
     }
 
     /// The next instant after `now` at which a published article appears or expires, so

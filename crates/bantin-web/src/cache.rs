@@ -53,7 +53,7 @@ struct CachedPage {
 
 /// The cache of rendered pages.
 pub struct PageCache {
-    pages: moka::sync::Cache<String, Arc<CachedPage>>,
+    pages: moka::future::Cache<String, Arc<CachedPage>>,
     /// Unix second at which a scheduled publish or expiry changes some page; 0 = unknown.
     next_change: AtomicI64,
     refreshing: AtomicBool,
@@ -63,7 +63,7 @@ impl PageCache {
     /// A cache bounded to about `max_bytes` of page bodies (all three encodings counted).
     pub fn new(max_bytes: u64) -> Self {
         Self {
-            pages: moka::sync::Cache::builder()
+            pages: moka::future::Cache::builder()
                 .max_capacity(max_bytes)
                 .weigher(|key: &String, page: &Arc<CachedPage>| {
                     let bytes =
@@ -78,8 +78,8 @@ impl PageCache {
     }
 
     /// Entries held (after pending maintenance).
-    pub fn entry_count(&self) -> u64 {
-        self.pages.run_pending_tasks();
+    pub async fn entry_count(&self) -> u64 {
+        self.pages.run_pending_tasks().await;
         self.pages.entry_count()
     }
 
@@ -215,15 +215,49 @@ pub(crate) async fn layer(
     let now = now();
     refresh_schedule(&state, cache, now).await;
     let generation = state.store().generation();
-    let headers = req.headers().clone();
-    if let Some(page) = cache.pages.get(&key).filter(|p| p.generation == generation) {
-        if let Some(id) = page.article {
-            crate::pages::count_view(&state, ip.0, &headers, id, now);
+    if let Some(page) = cache.pages.get(&key).await {
+        if page.generation == generation {
+            if let Some(id) = page.article {
+                crate::pages::count_view(&state, ip.0, req.headers(), id, now);
+            }
+            return respond(&page, req.headers());
         }
-        return respond(&page, &headers);
+        cache.pages.invalidate(&key).await;
     }
 
-    let res = next.run(req).await;
+    // A miss. Concurrent misses of one page wait for a single render instead of all
+    // rendering it (a cold cache under a spike would otherwise render it hundreds of times).
+    let headers = req.headers().clone();
+    let mut slot = Some((req, next));
+    let mut uncacheable: Option<Response> = None;
+    let entry = cache
+        .pages
+        .entry(key)
+        .or_optionally_insert_with(async {
+            let (req, next) = slot.take().expect("the init future runs once");
+            match render(generation, next.run(req).await).await {
+                Ok(page) => Some(page),
+                Err(res) => {
+                    uncacheable = Some(res);
+                    None
+                }
+            }
+        })
+        .await;
+    match (entry, uncacheable, slot) {
+        // If content changed while rendering, the entry carries the older generation and the
+        // next request replaces it.
+        (Some(entry), _, _) => respond(&entry.into_value(), &headers),
+        (None, Some(res), _) => res,
+        // Another request's render turned out uncacheable: render our own.
+        (None, None, Some((req, next))) => next.run(req).await,
+        (None, None, None) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
+
+/// Turns a rendered response into a cache entry, or hands it back when it must not be
+/// cached (errors, redirects, cookies, huge bodies).
+async fn render(generation: u64, res: Response) -> Result<Arc<CachedPage>, Response> {
     let cacheable = res.status() == StatusCode::OK
         && !res.headers().contains_key(header::SET_COOKIE)
         && !res.headers().contains_key(header::CONTENT_ENCODING)
@@ -232,18 +266,18 @@ pub(crate) async fn layer(
             .get(header::CONTENT_TYPE)
             .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     if !cacheable {
-        return res;
+        return Err(res);
     }
     let (parts, body) = res.into_parts();
     let bytes = match body.collect().await {
         Ok(b) => b.to_bytes(),
         Err(e) => {
             tracing::error!(error = %e, "reading a rendered page failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+            return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
         }
     };
     if bytes.len() > MAX_BODY {
-        return Response::from_parts(parts, Body::from(bytes));
+        return Err(Response::from_parts(parts, Body::from(bytes)));
     }
     let content_type = parts
         .headers
@@ -252,9 +286,9 @@ pub(crate) async fn layer(
         .unwrap_or(HeaderValue::from_static("text/html; charset=utf-8"));
     let article = parts.extensions.get::<ViewedArticle>().map(|v| v.0);
     // Compression is CPU work; keep it off the async workers.
-    let page = tokio::task::spawn_blocking(move || {
+    tokio::task::spawn_blocking(move || {
         let hash = Sha256::digest(&bytes);
-        CachedPage {
+        Arc::new(CachedPage {
             generation,
             etag: HeaderValue::from_str(&format!("\"{}\"", hex::encode(&hash[..16])))
                 .expect("hex is a valid header"),
@@ -263,21 +297,13 @@ pub(crate) async fn layer(
             brotli: brotli(&bytes, 5),
             identity: bytes,
             article,
-        }
+        })
     })
-    .await;
-    let page = match page {
-        Ok(p) => Arc::new(p),
-        Err(e) => {
-            tracing::error!(error = %e, "compressing a page failed");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
-    // Content changed while rendering: serve this page, but do not keep it.
-    if state.store().generation() == generation {
-        cache.pages.insert(key, page.clone());
-    }
-    respond(&page, &headers)
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "compressing a page failed");
+        StatusCode::INTERNAL_SERVER_ERROR.into_response()
+    })
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Reader pages: home, category lists, the article page, errors and the health check.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::sync::Arc;
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -55,7 +57,13 @@ struct Item {
 }
 
 impl Site {
-    pub(crate) async fn load(state: &AppState) -> Result<Self, WebError> {
+    /// The category tree, read once per content generation (categories change rarely and
+    /// every page needs them).
+    pub(crate) async fn load(state: &AppState) -> Result<Arc<Self>, WebError> {
+        let generation = state.store().generation();
+        if let Some(site) = state.cached_site(generation) {
+            return Ok(site);
+        }
         let categories = state.store().categories().await?;
         let by_id = categories
             .iter()
@@ -67,11 +75,13 @@ impl Site {
             .enumerate()
             .map(|(i, c)| (c.slug.clone(), i))
             .collect();
-        Ok(Self {
+        let site = Arc::new(Self {
             categories,
             by_id,
             by_slug,
-        })
+        });
+        state.cache_site(generation, site.clone());
+        Ok(site)
     }
 
     fn get(&self, id: i64) -> Option<&Category> {
@@ -246,7 +256,7 @@ pub(crate) async fn home(State(state): State<AppState>) -> Result<Response, WebE
         })
         .collect();
     let ctx = context! {
-        layout => layout(&state, Some(&site), "", &s.site_name, "/"),
+        layout => layout(&state, Some(&*site), "", &s.site_name, "/"),
         latest => ser(site.items(&state, &latest)),
         blocks => blocks,
     };
@@ -341,7 +351,7 @@ pub(crate) async fn category(
         c.title.clone()
     };
     let ctx = context! {
-        layout => layout(&state, Some(&site), &title, &c.description, &page_url(page)),
+        layout => layout(&state, Some(&*site), &title, &c.description, &page_url(page)),
         category => context! { title => c.title.clone(), description => c.description.clone(), url => base.clone() },
         breadcrumbs => ser(site.breadcrumbs(&state, c.id)),
         subcategories => subcategories,
@@ -402,8 +412,10 @@ pub(crate) async fn article(
             _ => None,
         });
     let related = state.settings().related;
-    let newer = state.store().newer_articles(&article, now, related).await?;
-    let older = state.store().older_articles(&article, now, related).await?;
+    let (newer, older) = state
+        .store()
+        .related_articles(&article, now, related)
+        .await?;
     let tags = state.store().article_tags(article.id).await?;
     let ctx = article_context(
         &state, &site, &article, &canonical, newer, older, tags, notice,
@@ -484,17 +496,18 @@ pub(crate) fn count_view(
     article_id: i64,
     now: i64,
 ) {
-    let user_agent = headers
+    // A keyed SipHash: cheap on every page hit and not reversible to the address.
+    let mut h = state.visitor_hasher().build_hasher();
+    ip.hash(&mut h);
+    headers
         .get(header::USER_AGENT)
         .map(|v| v.as_bytes())
-        .unwrap_or_default();
-    let visitor = state.signer().digest64(
-        "view",
-        &[ip.to_string().as_bytes(), b"\0", user_agent].concat(),
+        .hash(&mut h);
+    state.views().record(
+        h.finish(),
+        article_id,
+        state.settings().zone.day_number(now),
     );
-    state
-        .views()
-        .record(visitor, article_id, state.settings().zone.day_number(now));
 }
 
 /// Fallback for unknown paths: the styled 404.
@@ -524,7 +537,7 @@ pub(crate) async fn error_page(
         None => state.catalog().get("error.500.body").to_owned(),
     };
     let ctx = context! {
-        layout => layout(state, site.as_ref(), &title, "", ""),
+        layout => layout(state, site.as_deref(), &title, "", ""),
         status => status.as_u16(),
         title => title,
         message => body,

@@ -53,12 +53,6 @@ impl Signer {
                 .verify_truncated_left(&bytes)
                 .is_ok()
     }
-
-    /// A keyed 64-bit digest, for in-memory keys that must not be reversible (visitor ids).
-    pub(crate) fn digest64(&self, purpose: &str, data: &[u8]) -> u64 {
-        let bytes = self.mac(purpose, data).finalize().into_bytes();
-        u64::from_le_bytes(bytes[..8].try_into().expect("SHA-256 output is 32 bytes"))
-    }
 }
 
 /// The client's address: the peer, or the last `X-Forwarded-For` hop when configured to sit

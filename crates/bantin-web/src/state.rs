@@ -8,6 +8,7 @@ use bantin_store::Store;
 
 use crate::assets::Assets;
 use crate::cache::PageCache;
+use crate::pages::Site;
 use crate::render::Renderer;
 use crate::security::Signer;
 use crate::{Catalog, ViewCounter, WebSettings};
@@ -26,6 +27,8 @@ struct Inner {
     cookie_key: Key,
     views: ViewCounter,
     page_cache: Option<PageCache>,
+    visitor_hasher: std::hash::RandomState,
+    site: std::sync::RwLock<Option<(u64, Arc<Site>)>>,
 }
 
 impl AppState {
@@ -48,6 +51,8 @@ impl AppState {
             cookie_key,
             views: ViewCounter::new(),
             page_cache: (settings_cache_bytes > 0).then(|| PageCache::new(settings_cache_bytes)),
+            visitor_hasher: std::hash::RandomState::new(),
+            site: std::sync::RwLock::new(None),
         }))
     }
 
@@ -81,6 +86,24 @@ impl AppState {
     /// The rendered-page cache, unless turned off.
     pub fn page_cache(&self) -> Option<&PageCache> {
         self.0.page_cache.as_ref()
+    }
+
+    /// Keys the visitor digests of view counting (random per process).
+    pub(crate) fn visitor_hasher(&self) -> &std::hash::RandomState {
+        &self.0.visitor_hasher
+    }
+
+    /// The category tree read at content generation `generation`, if still current.
+    pub(crate) fn cached_site(&self, generation: u64) -> Option<Arc<Site>> {
+        let guard = self.0.site.read().unwrap_or_else(|e| e.into_inner());
+        guard
+            .as_ref()
+            .filter(|(g, _)| *g == generation)
+            .map(|(_, s)| s.clone())
+    }
+
+    pub(crate) fn cache_site(&self, generation: u64, site: Arc<Site>) {
+        *self.0.site.write().unwrap_or_else(|e| e.into_inner()) = Some((generation, site));
     }
 
     /// The in-memory view counter; the binary flushes it periodically and at shutdown.

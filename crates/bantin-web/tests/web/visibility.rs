@@ -82,7 +82,7 @@ async fn unpublishing_hides_an_article_from_its_neighbours_lists() {
     let app = TestApp::with_demo().await;
     let (id, url) = app.seed().await;
     let seed = app.store().article(id).await.unwrap().unwrap();
-    let newer = app.store().newer_articles(&seed, now(), 1).await.unwrap();
+    let (newer, _) = app.store().related_articles(&seed, now(), 1).await.unwrap();
     let neighbour = &newer[0];
     let neighbour_url = format!("/xay-dung-dang/{}-{}.html", neighbour.slug, neighbour.id);
     assert!(app.get(&neighbour_url).await.body.contains(&url));
