@@ -101,24 +101,34 @@ impl Store {
         Ok(rows)
     }
 
-    /// How many public articles [`Store::category_articles`] would list in all.
-    pub async fn category_article_count(&self, category_id: i64, now: i64) -> Result<i64> {
+    /// How many public articles [`Store::category_articles`] would list, counting no further
+    /// than `at_most`: the cost grows with the pages a reader asks for, not with the archive.
+    pub async fn category_article_count(
+        &self,
+        category_id: i64,
+        now: i64,
+        at_most: i64,
+    ) -> Result<i64> {
         let n = with_db!(self, |p| {
             sqlx::query_scalar::<_, i64>(
-            "WITH RECURSIVE tree(id) AS (
-                 SELECT CAST($1 AS BIGINT)
-                 UNION ALL
-                 SELECT c.id FROM categories c JOIN tree t ON c.parent_id = t.id
-             )
-             SELECT CAST(COUNT(*) AS BIGINT) FROM articles a
-             WHERE a.status = 'published' AND a.publish_at <= $2 AND (a.expire_at IS NULL OR a.expire_at > $2)
-               AND EXISTS (SELECT 1 FROM article_categories ac
-                           WHERE ac.article_id = a.id AND ac.category_id IN (SELECT id FROM tree))"
-        )
-        .bind(category_id)
-        .bind(now)
-        .fetch_one(p)
-        .await
+                "WITH RECURSIVE tree(id) AS (
+                     SELECT CAST($1 AS BIGINT)
+                     UNION ALL
+                     SELECT c.id FROM categories c JOIN tree t ON c.parent_id = t.id
+                 )
+                 SELECT CAST(COUNT(*) AS BIGINT) FROM (
+                     SELECT 1 FROM articles a
+                     WHERE a.status = 'published' AND a.publish_at <= $2 AND (a.expire_at IS NULL OR a.expire_at > $2)
+                       AND EXISTS (SELECT 1 FROM article_categories ac
+                                   WHERE ac.article_id = a.id AND ac.category_id IN (SELECT id FROM tree))
+                     LIMIT $3
+                 ) counted",
+            )
+            .bind(category_id)
+            .bind(now)
+            .bind(at_most.max(0))
+            .fetch_one(p)
+            .await
         })?;
         Ok(n)
     }
@@ -142,29 +152,40 @@ impl Store {
         Ok(rows)
     }
 
-    /// Up to `per_category` newest public articles of every listed category, by main
-    /// category, in one query (the home page's blocks).
+    /// Up to `per_category` newest public articles of each of `category_ids`, in one query
+    /// (the home page's blocks): one short index walk per category, whatever the archive size.
     pub async fn articles_per_category(
         &self,
+        category_ids: &[i64],
         now: i64,
         per_category: i64,
     ) -> Result<Vec<ArticleSummary>> {
+        if category_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Only numbered placeholders are generated; values are bound.
+        let sql = category_ids
+            .iter()
+            .enumerate()
+            .map(|(i, _)| {
+                format!(
+                    "SELECT * FROM (SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
+                     FROM articles a WHERE a.category_id = ${} AND a.status = 'published' AND a.publish_at <= $1
+                       AND (a.expire_at IS NULL OR a.expire_at > $1)
+                     ORDER BY a.publish_at DESC, a.id DESC LIMIT $2) p{i}",
+                    i + 3
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
         let rows = with_db!(self, |p| {
-            sqlx::query_as::<_, ArticleSummary>(
-            "SELECT id, slug, title, lead, image_url, image_alt, publish_at, category_id FROM (
-                 SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id,
-                        ROW_NUMBER() OVER (PARTITION BY a.category_id ORDER BY a.publish_at DESC, a.id DESC) AS rn
-                 FROM articles a JOIN categories c ON c.id = a.category_id
-                 WHERE a.status = 'published' AND a.publish_at <= $1 AND (a.expire_at IS NULL OR a.expire_at > $1)
-                   AND c.status = 'active'
-             ) ranked
-             WHERE rn <= $2
-             ORDER BY category_id, publish_at DESC, id DESC"
-        )
-        .bind(now)
-        .bind(per_category.clamp(0, PAGE_MAX))
-        .fetch_all(p)
-        .await
+            let mut q = sqlx::query_as::<_, ArticleSummary>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(now)
+                .bind(per_category.clamp(0, PAGE_MAX));
+            for id in category_ids {
+                q = q.bind(*id);
+            }
+            q.fetch_all(p).await
         })?;
         Ok(rows)
     }
@@ -189,7 +210,7 @@ impl Store {
         let rows = with_db!(self, |p| {
             sqlx::query_as::<_, Row>(
             "SELECT * FROM (
-                 SELECT 1 AS newer, a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
+                 SELECT CAST(1 AS BIGINT) AS newer, a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
                  FROM articles a
                  WHERE a.category_id = $1 AND a.status = 'published' AND a.publish_at <= $2
                    AND (a.expire_at IS NULL OR a.expire_at > $2)
@@ -199,7 +220,7 @@ impl Store {
              ) n
              UNION ALL
              SELECT * FROM (
-                 SELECT 0 AS newer, a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
+                 SELECT CAST(0 AS BIGINT) AS newer, a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
                  FROM articles a
                  WHERE a.category_id = $1 AND a.status = 'published' AND a.publish_at <= $2
                    AND (a.expire_at IS NULL OR a.expire_at > $2)

@@ -241,12 +241,13 @@ pub(crate) async fn home(State(state): State<AppState>) -> Result<Response, WebE
     let now = now();
     let s = state.settings();
     let latest = state.store().latest_articles(now, s.home_latest).await?;
+    let listed = site.listed_in_order();
+    let ids: Vec<i64> = listed.iter().map(|c| c.id).collect();
     let per_category = state
         .store()
-        .articles_per_category(now, s.home_per_category)
+        .articles_per_category(&ids, now, s.home_per_category)
         .await?;
-    let blocks: Vec<_> = site
-        .listed_in_order()
+    let blocks: Vec<_> = listed
         .into_iter()
         .filter_map(|c| {
             let list: Vec<_> = per_category.iter().filter(|a| a.category_id == c.id).cloned().collect();
@@ -306,9 +307,17 @@ pub(crate) async fn category(
     let c = site.by_slug(slug.as_str()).ok_or(WebError::NotFound)?;
     let now = now();
     let per_page = state.settings().per_page.max(1);
-    let total = state.store().category_article_count(c.id, now).await?;
-    let last_page = ((total + per_page - 1) / per_page).max(1);
-    if page > last_page {
+    // Count only as far as the pager shows (five pages ahead), so deep archives cost nothing
+    // until someone pages into them.
+    const AHEAD: i64 = 5;
+    let horizon = (page + AHEAD) * per_page;
+    let counted = state
+        .store()
+        .category_article_count(c.id, now, horizon + 1)
+        .await?;
+    let more_beyond = counted > horizon;
+    let last_known = ((counted.min(horizon) + per_page - 1) / per_page).max(1);
+    if page > last_known {
         return Err(WebError::NotFound);
     }
     let list = state
@@ -323,15 +332,16 @@ pub(crate) async fn category(
             format!("{base}?page={p}")
         }
     };
-    let pages: Vec<_> = (1..=last_page)
-        .filter(|p| *p == 1 || *p == last_page || (p - page).abs() <= 2)
+    let pages: Vec<_> = (1..=last_known)
+        .filter(|p| *p == 1 || (*p == last_known && !more_beyond) || (p - page).abs() <= 2)
         .map(|p| context! { n => p, url => page_url(p), current => p == page })
         .collect();
     let pager = context! {
         page => page,
-        last => last_page,
+        last => if more_beyond { last_known + 1 } else { last_known },
+        more => more_beyond,
         prev_url => (page > 1).then(|| page_url(page - 1)),
-        next_url => (page < last_page).then(|| page_url(page + 1)),
+        next_url => (page < last_known).then(|| page_url(page + 1)),
         pages => pages,
     };
     let subcategories: Vec<_> = site

@@ -43,3 +43,57 @@ async fn home_lists_are_newest_first() {
     assert_eq!(dates.len(), 10);
     assert!(dates.windows(2).all(|w| w[0] >= w[1]), "{dates:?}");
 }
+
+#[tokio::test]
+async fn the_pager_counts_only_a_few_pages_ahead() {
+    let settings = bantin_web::WebSettings {
+        per_page: 2,
+        ..Default::default()
+    };
+    let app = TestApp::with_settings(settings).await;
+    let cat = app
+        .store()
+        .categories()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.slug == "xay-dung-dang")
+        .unwrap();
+    let total = app
+        .store()
+        .category_article_count(cat.id, now(), 10_000)
+        .await
+        .unwrap();
+    let last = (total + 1) / 2;
+    assert!(last > 8, "enough demo articles for the test: {total}");
+    let first = app.get("/xay-dung-dang/").await.body;
+    let pager = between(&first, r#"<nav class="pager""#, "</nav>");
+    assert!(
+        pager.contains(r#"href="/xay-dung-dang/?page=3""#),
+        "{pager}"
+    );
+    assert!(
+        !pager.contains(&format!("?page={last}\"")),
+        "the last page is not counted from page 1: {pager}"
+    );
+    assert!(pager.contains("…"));
+    assert!(pager.contains(r#"<a rel="next" href="/xay-dung-dang/?page=2">"#));
+
+    let near_end = app.get(&format!("/xay-dung-dang/?page={}", last - 1)).await;
+    assert_eq!(near_end.status, 200);
+    let pager = between(&near_end.body, r#"<nav class="pager""#, "</nav>");
+    assert!(
+        pager.contains(&format!("?page={last}\"")),
+        "the end is in sight: {pager}"
+    );
+    let end = app.get(&format!("/xay-dung-dang/?page={last}")).await;
+    assert_eq!(end.status, 200);
+    assert!(!end.body.contains(r#"rel="next""#));
+    assert_eq!(
+        app.get(&format!("/xay-dung-dang/?page={}", last + 1))
+            .await
+            .status,
+        404
+    );
+    assert_eq!(app.get("/xay-dung-dang/?page=400").await.status, 404);
+}
