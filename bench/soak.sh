@@ -37,7 +37,7 @@ mapfile -t PATHS < <(
 {
   echo 'local paths = {'; for p in "${PATHS[@]}"; do echo "  \"$p\","; done; echo '}'
   echo 'local i = 0'
-  echo 'request = function() i = i + 1; local p = paths[(i % #paths) + 1]; if i % 10 == 0 then p = p .. "?utm=" .. i end; return wrk.format("GET", p) end'
+  echo 'request = function() i = i + 1; local p = paths[(i % #paths) + 1]; if i % 10 == 0 then p = p .. (p:find("?", 1, true) and "&" or "?") .. "utm=" .. i end; return wrk.format("GET", p) end'
 } > "$WORK/mix.lua"
 
 echo "soak: ${#PATHS[@]} paths, 256 connections, $MINUTES minute(s), $ARTICLES synthetic articles"

@@ -250,3 +250,34 @@ async fn scheduled_publication_and_expiry_take_effect_on_time() {
     );
     assert_eq!(app.get(&expiring_url).await.status, 404);
 }
+
+/// The article page with its CSS and JavaScript stays under 60 KB compressed and asks no
+/// other host for anything.
+#[tokio::test]
+async fn the_article_page_is_light_and_self_contained() {
+    let app = TestApp::with_demo().await;
+    let (_, url) = app.seed().await;
+    let html = app.get(&url).await.body;
+    let css = between(&html, r#"<link rel="stylesheet" href=""#, "\"").to_owned();
+    let js = between(&html, r#"<script src=""#, "\"").to_owned();
+    let mut total = 0;
+    for path in [url.as_str(), css.as_str(), js.as_str()] {
+        let res = app.get_with(path, &[("accept-encoding", "br")]).await;
+        assert_eq!(res.header("content-encoding"), Some("br"), "{path}");
+        total += res
+            .header("content-length")
+            .unwrap()
+            .parse::<usize>()
+            .unwrap();
+    }
+    assert!(total < 60 * 1024, "{total} bytes");
+    for attr in [
+        "src=\"http",
+        "src=\"//",
+        "href=\"http",
+        "href=\"//",
+        "url(http",
+    ] {
+        assert!(!html.contains(attr), "third-party reference: {attr}");
+    }
+}
