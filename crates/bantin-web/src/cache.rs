@@ -8,7 +8,7 @@
 //! most that much.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -54,8 +54,10 @@ struct CachedPage {
 /// The cache of rendered pages.
 pub struct PageCache {
     pages: moka::future::Cache<String, Arc<CachedPage>>,
-    /// Unix second at which a scheduled publish or expiry changes some page; 0 = unknown.
+    /// Unix second at which a scheduled publish or expiry changes some page.
     next_change: AtomicI64,
+    /// Content generation `next_change` was looked up at, plus one (0: never looked up).
+    schedule_generation: AtomicU64,
     refreshing: AtomicBool,
 }
 
@@ -72,7 +74,8 @@ impl PageCache {
                 })
                 .time_to_live(MAX_AGE)
                 .build(),
-            next_change: AtomicI64::new(0),
+            next_change: AtomicI64::new(i64::MAX),
+            schedule_generation: AtomicU64::new(0),
             refreshing: AtomicBool::new(false),
         }
     }
@@ -174,23 +177,31 @@ fn respond(page: &CachedPage, headers: &HeaderMap) -> Response {
     res
 }
 
-/// Invalidates everything once a scheduled publish or expiry time has passed, then looks up
-/// the next one. Only one request at a time does the lookup.
+/// Invalidates everything once a scheduled publish or expiry time has passed, and looks up
+/// the next such time whenever it may have moved (that time passed, or content changed, e.g.
+/// an article was scheduled). Only one request at a time does the lookup.
 async fn refresh_schedule(state: &AppState, cache: &PageCache, now: i64) {
-    let next = cache.next_change.load(Ordering::Acquire);
-    if next != 0 && now < next {
+    let generation = state.store().generation();
+    let due = now >= cache.next_change.load(Ordering::Acquire);
+    let moved = cache.schedule_generation.load(Ordering::Acquire) != generation + 1;
+    if !due && !moved {
         return;
     }
     if cache.refreshing.swap(true, Ordering::AcqRel) {
         return;
     }
-    if next != 0 {
+    if due {
         cache.clear();
     }
     match state.store().next_visibility_change(now).await {
-        Ok(t) => cache
-            .next_change
-            .store(t.unwrap_or(i64::MAX), Ordering::Release),
+        Ok(t) => {
+            cache
+                .next_change
+                .store(t.unwrap_or(i64::MAX), Ordering::Release);
+            cache
+                .schedule_generation
+                .store(generation + 1, Ordering::Release);
+        }
         Err(e) => tracing::warn!(error = %e, "looking up the next scheduled change failed"),
     }
     cache.refreshing.store(false, Ordering::Release);

@@ -281,3 +281,31 @@ async fn the_article_page_is_light_and_self_contained() {
         assert!(!html.contains(attr), "third-party reference: {attr}");
     }
 }
+
+/// An article scheduled after the cache was warm still appears on time.
+#[tokio::test]
+async fn scheduling_after_the_cache_is_warm_still_publishes_on_time() {
+    let app = TestApp::with_demo().await;
+    assert_eq!(app.get("/").await.status, 200);
+    let now = now();
+    app.add_article(
+        "Bài hẹn giờ khi bộ nhớ đệm đã đầy",
+        ArticleStatus::Published,
+        now + 2,
+        None,
+    )
+    .await;
+    assert!(
+        !app.get("/")
+            .await
+            .body
+            .contains("Bài hẹn giờ khi bộ nhớ đệm đã đầy")
+    );
+    tokio::time::sleep(Duration::from_millis(3100)).await;
+    assert!(
+        app.get("/")
+            .await
+            .body
+            .contains("Bài hẹn giờ khi bộ nhớ đệm đã đầy")
+    );
+}
