@@ -42,6 +42,23 @@ pub struct NewArticle {
     pub extra_category_ids: Vec<i64>,
 }
 
+/// Public articles (`$2` = now) listed in category `$1` or any of its descendants. Walks
+/// articles newest first and stops at the LIMIT the caller appends.
+macro_rules! in_category_tree {
+    () => {
+        "WITH RECURSIVE tree(id) AS (
+             SELECT CAST($1 AS BIGINT)
+             UNION ALL
+             SELECT c.id FROM categories c JOIN tree t ON c.parent_id = t.id
+         )
+         SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
+         FROM articles a
+         WHERE a.status = 'published' AND a.publish_at <= $2 AND (a.expire_at IS NULL OR a.expire_at > $2)
+           AND EXISTS (SELECT 1 FROM article_categories ac
+                       WHERE ac.article_id = a.id AND ac.category_id IN (SELECT id FROM tree))"
+    };
+}
+
 const ARTICLE_COLUMNS: &str = "id, slug, title, lead, body_html, image_url, image_alt, image_caption, author, source, status, publish_at, expire_at, category_id, view_count, rating_total, rating_count, created_at, updated_at";
 
 impl Store {
@@ -77,26 +94,16 @@ impl Store {
         offset: i64,
     ) -> Result<Vec<ArticleSummary>> {
         let rows = with_db!(self, |p| {
-            sqlx::query_as::<_, ArticleSummary>(
-            "WITH RECURSIVE tree(id) AS (
-                 SELECT CAST($1 AS BIGINT)
-                 UNION ALL
-                 SELECT c.id FROM categories c JOIN tree t ON c.parent_id = t.id
-             )
-             SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
-             FROM articles a
-             WHERE a.status = 'published' AND a.publish_at <= $2 AND (a.expire_at IS NULL OR a.expire_at > $2)
-               AND EXISTS (SELECT 1 FROM article_categories ac
-                           WHERE ac.article_id = a.id AND ac.category_id IN (SELECT id FROM tree))
-             ORDER BY a.publish_at DESC, a.id DESC
-             LIMIT $3 OFFSET $4"
-        )
-        .bind(category_id)
-        .bind(now)
-        .bind(limit.clamp(0, PAGE_MAX))
-        .bind(offset.max(0))
-        .fetch_all(p)
-        .await
+            sqlx::query_as::<_, ArticleSummary>(concat!(
+                in_category_tree!(),
+                " ORDER BY a.publish_at DESC, a.id DESC LIMIT $3 OFFSET $4"
+            ))
+            .bind(category_id)
+            .bind(now)
+            .bind(limit.clamp(0, PAGE_MAX))
+            .bind(offset.max(0))
+            .fetch_all(p)
+            .await
         })?;
         Ok(rows)
     }
@@ -110,20 +117,11 @@ impl Store {
         at_most: i64,
     ) -> Result<i64> {
         let n = with_db!(self, |p| {
-            sqlx::query_scalar::<_, i64>(
-                "WITH RECURSIVE tree(id) AS (
-                     SELECT CAST($1 AS BIGINT)
-                     UNION ALL
-                     SELECT c.id FROM categories c JOIN tree t ON c.parent_id = t.id
-                 )
-                 SELECT CAST(COUNT(*) AS BIGINT) FROM (
-                     SELECT 1 FROM articles a
-                     WHERE a.status = 'published' AND a.publish_at <= $2 AND (a.expire_at IS NULL OR a.expire_at > $2)
-                       AND EXISTS (SELECT 1 FROM article_categories ac
-                                   WHERE ac.article_id = a.id AND ac.category_id IN (SELECT id FROM tree))
-                     LIMIT $3
-                 ) counted",
-            )
+            sqlx::query_scalar::<_, i64>(concat!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM (",
+                in_category_tree!(),
+                " LIMIT $3) counted"
+            ))
             .bind(category_id)
             .bind(now)
             .bind(at_most.max(0))
