@@ -1,6 +1,7 @@
 //! Domain types and rules of bantin, free of I/O: Vietnamese text, dates, slugs, articles,
 //! categories and ratings. Every other crate builds on these; this one depends on none of ours.
 
+pub mod account;
 pub mod article;
 pub mod html;
 pub mod rating;

@@ -16,11 +16,13 @@ pub mod demo;
 mod meta;
 mod models;
 mod ratings;
+mod users;
 
 pub use articles::{NewArticle, PAGE_MAX};
 pub use categories::NewCategory;
 pub use models::{Article, ArticleSummary, Category};
 pub use ratings::{Vote, VoteOutcome};
+pub use users::{NewUser, User};
 
 /// Runs the same code against whichever pool the store holds. The body is compiled once per
 /// backend, so SQL must be portable: `$n` placeholders, `BIGINT` instants, cast aggregates.
@@ -65,6 +67,9 @@ pub enum StoreError {
     /// The bundled demo content is malformed (a build problem, caught by tests).
     #[error("demo content: {0}")]
     Demo(String),
+    /// A unique value (a username, a slug) is taken.
+    #[error("already exists")]
+    Conflict,
     /// Input that breaks a rule the store enforces, e.g. an unknown category.
     #[error("{0}")]
     Invalid(String),

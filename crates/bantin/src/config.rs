@@ -15,13 +15,13 @@ use serde::Deserialize;
 #[derive(Args, Debug, Clone, Default)]
 pub struct CommonArgs {
     /// Data folder: database, media, bantin.toml.
-    #[arg(long, env = "BANTIN_DATA", value_name = "DIR")]
+    #[arg(long, env = "BANTIN_DATA", value_name = "DIR", global = true)]
     pub data: Option<PathBuf>,
     /// Database URL (postgres://… or sqlite://…); default: SQLite at DATA/bantin.db.
-    #[arg(long, env = "BANTIN_DATABASE_URL", value_name = "URL")]
+    #[arg(long, env = "BANTIN_DATABASE_URL", value_name = "URL", global = true)]
     pub database_url: Option<String>,
     /// Most database connections in the pool.
-    #[arg(long, env = "BANTIN_MAX_CONNECTIONS", value_name = "N")]
+    #[arg(long, env = "BANTIN_MAX_CONNECTIONS", value_name = "N", global = true)]
     pub max_connections: Option<String>,
 }
 

@@ -2,6 +2,7 @@
 
 mod config;
 mod synth;
+mod users;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -37,6 +38,13 @@ enum Command {
         #[command(flatten)]
         common: CommonArgs,
     },
+    /// Manage newsroom accounts.
+    User {
+        #[command(flatten)]
+        common: CommonArgs,
+        #[command(subcommand)]
+        command: users::UserCommand,
+    },
     /// Add synthetic published articles for load tests (bench/run.sh uses it).
     #[command(hide = true)]
     Synth {
@@ -66,6 +74,7 @@ fn main() -> ExitCode {
             Command::Serve { common, serve } => serve_command(&common, &serve).await,
             Command::Migrate { common } => migrate_command(&common).await,
             Command::Synth { common, articles } => synth::run(&common, articles).await,
+            Command::User { common, command } => users::run(&common, command).await,
         }
     });
     match result {
@@ -170,6 +179,7 @@ async fn first_run(store: &Store, settings: &Settings) -> Result<Vec<u8>> {
         .map_err(|e| anyhow::anyhow!(describe_db_error(&e, &settings.database)))?;
     let secret = hex_decode(&secret_hex)
         .context("the stored secret is corrupt (meta table, key `secret`)")?;
+    users::ensure_admin(store).await?;
     if store.meta_get("initialized").await?.is_none() {
         if settings.demo {
             let media = &settings.web.media_dir;

@@ -187,3 +187,164 @@ fn a_read_only_database_is_named() {
         "{err}"
     );
 }
+
+fn user(args: &[&str], data: &Path, password: Option<&str>) -> Output {
+    let mut cmd = Command::new(BIN);
+    cmd.arg("user")
+        .args(args)
+        .arg("--data")
+        .arg(data)
+        .env_remove("BANTIN_DATABASE_URL");
+    match password {
+        Some(p) => cmd.env("BANTIN_USER_PASSWORD", p),
+        None => cmd.env_remove("BANTIN_USER_PASSWORD"),
+    };
+    cmd.stdin(Stdio::null()).output().unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn the_first_start_creates_admin_with_a_password_shown_once() {
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..2 {
+        let port = free_port();
+        let mut child = Command::new(BIN)
+            .args(["serve", "--no-demo", "--data"])
+            .arg(dir.path())
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .env_remove("BANTIN_ADMIN_PASSWORD")
+            .env_remove("BANTIN_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        wait_ready(port, &mut child);
+        assert!(terminate(&mut child).success());
+        let mut out = String::new();
+        child
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        let shown = out.contains("tài khoản quản trị \"admin\", mật khẩu: ");
+        assert_eq!(shown, round == 0, "round {round}: {out}");
+    }
+    let list = stdout(&user(&["list"], dir.path(), None));
+    assert!(list.starts_with("admin\tadministrator\tactive"), "{list}");
+    // The generated password is stored hashed, never in clear, and not in any log file.
+    let db = std::fs::read(dir.path().join("bantin.db")).unwrap();
+    assert!(String::from_utf8_lossy(&db).contains("$argon2id$"));
+}
+
+#[test]
+fn a_weak_admin_password_from_the_environment_stops_start_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN)
+        .args(["serve", "--no-demo", "--listen", "127.0.0.1:0", "--data"])
+        .arg(dir.path())
+        .env("BANTIN_ADMIN_PASSWORD", "123456")
+        .env_remove("BANTIN_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("BANTIN_ADMIN_PASSWORD") && err.contains("ít nhất 10 ký tự"),
+        "{err}"
+    );
+}
+
+#[test]
+fn accounts_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(run(&["migrate"], dir.path()).status.success());
+    let ok = user(
+        &[
+            "add",
+            "BienTap1",
+            "--role",
+            "editor",
+            "--display-name",
+            "Biên tập 1",
+        ],
+        dir.path(),
+        Some("mùa thu Cao Bằng"),
+    );
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    // The password may also come on standard input.
+    let mut child = Command::new(BIN)
+        .args([
+            "user",
+            "add",
+            "tongbientap",
+            "--role",
+            "editor-in-chief",
+            "--data",
+        ])
+        .arg(dir.path())
+        .env_remove("BANTIN_USER_PASSWORD")
+        .env_remove("BANTIN_DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all("một câu đủ dài làm mật khẩu\n".as_bytes())
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+
+    for (args, password, needle) in [
+        (vec!["add", "bientap1"], Some("mùa thu Cao Bằng"), "taken"),
+        (
+            vec!["add", "x y"],
+            Some("mùa thu Cao Bằng"),
+            "tên đăng nhập",
+        ),
+        (vec!["add", "bientap2"], Some("password123"), "quá phổ biến"),
+        (vec!["add", "bientap2"], Some("ngắn"), "ít nhất 10 ký tự"),
+        (
+            vec!["add", "bientap2", "--role", "root"],
+            Some("mùa thu Cao Bằng"),
+            "vai trò",
+        ),
+        (vec!["disable", "khongco"], None, "no account"),
+    ] {
+        let out = user(&args, dir.path(), password);
+        assert!(!out.status.success(), "{args:?}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{args:?}: {err}");
+    }
+    assert!(
+        user(&["disable", "bientap1"], dir.path(), None)
+            .status
+            .success()
+    );
+    assert!(
+        user(
+            &["passwd", "tongbientap"],
+            dir.path(),
+            Some("một câu khác cũng đủ dài")
+        )
+        .status
+        .success()
+    );
+    let list = stdout(&user(&["list"], dir.path(), None));
+    assert_eq!(
+        list.lines().collect::<Vec<_>>(),
+        [
+            "bientap1\teditor\tdisabled\tBiên tập 1",
+            "tongbientap\teditor-in-chief\tactive\t"
+        ]
+    );
+}

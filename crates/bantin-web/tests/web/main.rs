@@ -3,6 +3,7 @@
 
 mod helpers;
 
+mod accounts;
 mod article_page;
 mod browser;
 mod lists;
