@@ -178,3 +178,30 @@ impl Store {
         with_db!(self, |p| p.close().await);
     }
 }
+
+impl Store {
+    /// Every `(table, column)` of our schema, sorted: lets a test check that the two
+    /// migration folders build the same schema.
+    pub async fn schema_columns(&self) -> Result<Vec<(String, String)>> {
+        let mut rows: Vec<(String, String)> = match &self.db {
+            Db::Sqlite(p) => {
+                sqlx::query_as(
+                    "SELECT m.name, c.name FROM sqlite_master m JOIN pragma_table_info(m.name) c
+                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx_%'",
+                )
+                .fetch_all(p)
+                .await?
+            }
+            Db::Postgres(p) => {
+                sqlx::query_as(
+                    "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) FROM information_schema.columns
+                     WHERE table_schema = current_schema() AND table_name NOT LIKE '\\_sqlx\\_%'",
+                )
+                .fetch_all(p)
+                .await?
+            }
+        };
+        rows.sort();
+        Ok(rows)
+    }
+}

@@ -59,3 +59,19 @@ async fn accounts_are_stored_hashed_unique_and_can_be_disabled() {
     );
     assert_eq!(app.store().users().await.unwrap().len(), 1);
 }
+
+/// Both migration folders build the same tables and columns. Compared on every run where
+/// PostgreSQL is available (CI); on SQLite alone it checks the schema is there.
+#[tokio::test]
+async fn both_databases_have_the_same_schema() {
+    let app = TestApp::with_demo().await;
+    let here = app.store().schema_columns().await.unwrap();
+    assert!(here.contains(&("articles".to_owned(), "publish_at".to_owned())));
+    assert!(here.contains(&("users".to_owned(), "password_hash".to_owned())));
+    if app.store().backend() == bantin_store::Backend::Postgres {
+        let dir = tempfile::tempdir().unwrap();
+        let sqlite = bantin_store::Store::open_sqlite(&dir.path().join("s.db"), 1).await.unwrap();
+        sqlite.migrate().await.unwrap();
+        assert_eq!(sqlite.schema_columns().await.unwrap(), here);
+    }
+}
