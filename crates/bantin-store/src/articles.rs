@@ -59,6 +59,74 @@ macro_rules! in_category_tree {
     };
 }
 
+/// Writes an article's category and tag rows inside the transaction `$tx` (the same text for
+/// both backends, expanded inside each arm of `with_db!`).
+macro_rules! write_links {
+    ($tx:ident, $id:expr, $a:expr, $tags:expr) => {
+        for category_id in
+            std::iter::once($a.category_id).chain($a.extra_category_ids.iter().copied())
+        {
+            sqlx::query(
+                "INSERT INTO article_categories (article_id, category_id) VALUES ($1, $2)
+                 ON CONFLICT (article_id, category_id) DO NOTHING",
+            )
+            .bind($id)
+            .bind(category_id)
+            .execute(&mut *$tx)
+            .await?;
+        }
+        for (position, (name, slug)) in $tags.iter().enumerate() {
+            let tag_id: i64 = sqlx::query_scalar(
+                "INSERT INTO tags (name, slug) VALUES ($1, $2)
+                 ON CONFLICT (slug) DO UPDATE SET slug = excluded.slug RETURNING id",
+            )
+            .bind(name)
+            .bind(slug.as_str())
+            .fetch_one(&mut *$tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO article_tags (article_id, tag_id, position) VALUES ($1, $2, $3)",
+            )
+            .bind($id)
+            .bind(tag_id)
+            .bind(position as i64)
+            .execute(&mut *$tx)
+            .await?;
+        }
+    };
+}
+
+/// An article's derived values: NFC title, slug (given or from the title), distinct tags.
+struct Prepared<'a> {
+    a: &'a NewArticle,
+    title: String,
+    slug: Slug,
+    tags: Vec<(String, Slug)>,
+}
+
+fn prepare(a: &NewArticle) -> Result<Prepared<'_>> {
+    let title = nfc(a.title.trim());
+    let slug = match &a.slug {
+        Some(s) => s.clone(),
+        None => Slug::from_title(&title).map_err(|e| StoreError::Invalid(e.to_string()))?,
+    };
+    let mut tags: Vec<(String, Slug)> = Vec::new();
+    for name in &a.tags {
+        let name = nfc(name.trim());
+        if let Ok(slug) = Slug::from_title(&name)
+            && !tags.iter().any(|(_, s)| *s == slug)
+        {
+            tags.push((name, slug));
+        }
+    }
+    Ok(Prepared {
+        a,
+        title,
+        slug,
+        tags,
+    })
+}
+
 const ARTICLE_COLUMNS: &str = "id, slug, title, lead, body_html, image_url, image_alt, image_caption, author, source, status, publish_at, expire_at, category_id, view_count, rating_total, rating_count, created_at, updated_at";
 
 impl Store {
@@ -271,35 +339,7 @@ impl Store {
 
     /// Creates several articles in one transaction (imports, benchmarks); returns their ids.
     pub async fn insert_articles(&self, articles: &[NewArticle], now: i64) -> Result<Vec<i64>> {
-        struct Prepared<'a> {
-            a: &'a NewArticle,
-            title: String,
-            slug: Slug,
-            tags: Vec<(String, Slug)>,
-        }
-        let mut prepared = Vec::with_capacity(articles.len());
-        for a in articles {
-            let title = nfc(a.title.trim());
-            let slug = match &a.slug {
-                Some(s) => s.clone(),
-                None => Slug::from_title(&title).map_err(|e| StoreError::Invalid(e.to_string()))?,
-            };
-            let mut tags: Vec<(String, Slug)> = Vec::new();
-            for name in &a.tags {
-                let name = nfc(name.trim());
-                if let Ok(slug) = Slug::from_title(&name)
-                    && !tags.iter().any(|(_, s)| *s == slug)
-                {
-                    tags.push((name, slug));
-                }
-            }
-            prepared.push(Prepared {
-                a,
-                title,
-                slug,
-                tags,
-            });
-        }
+        let prepared = articles.iter().map(prepare).collect::<Result<Vec<_>>>()?;
         let ids = with_db!(self, |p| {
             let mut tx = p.begin().await?;
             let mut ids = Vec::with_capacity(prepared.len());
@@ -331,34 +371,7 @@ impl Store {
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
-                for category_id in
-                    std::iter::once(a.category_id).chain(a.extra_category_ids.iter().copied())
-                {
-                    sqlx::query(
-                        "INSERT INTO article_categories (article_id, category_id) VALUES ($1, $2)
-                         ON CONFLICT (article_id, category_id) DO NOTHING",
-                    )
-                    .bind(id)
-                    .bind(category_id)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                for (position, (name, slug)) in tags.iter().enumerate() {
-                    let tag_id: i64 = sqlx::query_scalar(
-                        "INSERT INTO tags (name, slug) VALUES ($1, $2)
-                         ON CONFLICT (slug) DO UPDATE SET slug = excluded.slug RETURNING id",
-                    )
-                    .bind(name)
-                    .bind(slug.as_str())
-                    .fetch_one(&mut *tx)
-                    .await?;
-                    sqlx::query("INSERT INTO article_tags (article_id, tag_id, position) VALUES ($1, $2, $3)")
-                        .bind(id)
-                        .bind(tag_id)
-                        .bind(position as i64)
-                        .execute(&mut *tx)
-                        .await?;
-                }
+                write_links!(tx, id, a, tags);
                 ids.push(id);
             }
             tx.commit().await?;
@@ -366,6 +379,63 @@ impl Store {
         })?;
         self.bump();
         Ok(ids)
+    }
+
+    /// Replaces an article's content, categories and tags (an edit); false if there is no
+    /// such article. View counts and ratings are kept.
+    pub async fn update_article(&self, id: i64, a: &NewArticle, now: i64) -> Result<bool> {
+        let Prepared {
+            a,
+            title,
+            slug,
+            tags,
+        } = prepare(a)?;
+        let found = with_db!(self, |p| {
+            let mut tx = p.begin().await?;
+            let n = sqlx::query(
+                "UPDATE articles SET slug = $1, title = $2, lead = $3, body_html = $4, image_url = $5, image_alt = $6,
+                        image_caption = $7, author = $8, source = $9, status = $10, publish_at = $11,
+                        expire_at = $12, category_id = $13, updated_at = $14
+                 WHERE id = $15",
+            )
+            .bind(slug.as_str())
+            .bind(&title)
+            .bind(nfc(a.lead.trim()))
+            .bind(a.body.as_str())
+            .bind(a.image_url.as_deref())
+            .bind(nfc(a.image_alt.trim()))
+            .bind(nfc(a.image_caption.trim()))
+            .bind(nfc(a.author.trim()))
+            .bind(nfc(a.source.trim()))
+            .bind(a.status.as_str())
+            .bind(a.publish_at)
+            .bind(a.expire_at)
+            .bind(a.category_id)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                tx.rollback().await?;
+                return Ok(false);
+            }
+            sqlx::query("DELETE FROM article_categories WHERE article_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM article_tags WHERE article_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            write_links!(tx, id, a, tags);
+            tx.commit().await?;
+            Ok::<bool, StoreError>(true)
+        })?;
+        if found {
+            self.bump();
+        }
+        Ok(found)
     }
 
     /// Changes an article's status and times (the newsroom's publish/unpublish actions use

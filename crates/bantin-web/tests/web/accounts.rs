@@ -70,7 +70,9 @@ async fn both_databases_have_the_same_schema() {
     assert!(here.contains(&("users".to_owned(), "password_hash".to_owned())));
     if app.store().backend() == bantin_store::Backend::Postgres {
         let dir = tempfile::tempdir().unwrap();
-        let sqlite = bantin_store::Store::open_sqlite(&dir.path().join("s.db"), 1).await.unwrap();
+        let sqlite = bantin_store::Store::open_sqlite(&dir.path().join("s.db"), 1)
+            .await
+            .unwrap();
         sqlite.migrate().await.unwrap();
         assert_eq!(sqlite.schema_columns().await.unwrap(), here);
     }

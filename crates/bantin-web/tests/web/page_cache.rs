@@ -180,6 +180,51 @@ async fn every_change_is_visible_at_once() {
         .unwrap();
     assert_eq!(app.get(&url).await.status, 200);
 
+    // Edit: new lead, same slug; then a new title and slug, which moves the page.
+    let current = app.store().article(id).await.unwrap().unwrap();
+    let mut edit = bantin_store::NewArticle {
+        title: current.title.clone(),
+        slug: Some(Slug::parse(&current.slug).unwrap()),
+        lead: "Phần tóm tắt đã được biên tập lại.".to_owned(),
+        body: current.body(),
+        image_url: current.image_url.clone(),
+        image_alt: current.image_alt.clone(),
+        image_caption: current.image_caption.clone(),
+        author: current.author.clone(),
+        source: current.source.clone(),
+        tags: app.store().article_tags(id).await.unwrap(),
+        status: ArticleStatus::Published,
+        publish_at: current.publish_at,
+        expire_at: None,
+        category_id: current.category_id,
+        extra_category_ids: vec![],
+    };
+    assert!(app.store().update_article(id, &edit, now).await.unwrap());
+    assert!(
+        app.get(&url)
+            .await
+            .body
+            .contains("Phần tóm tắt đã được biên tập lại.")
+    );
+    edit.title = "Tiêu đề đã sửa".to_owned();
+    edit.slug = None;
+    assert!(app.store().update_article(id, &edit, now).await.unwrap());
+    let moved = app.get(&url).await;
+    assert_eq!(moved.status, 301);
+    assert_eq!(
+        moved.location(),
+        format!("/xay-dung-dang/tieu-de-da-sua-{id}.html")
+    );
+    let url = format!("/xay-dung-dang/tieu-de-da-sua-{id}.html");
+    assert!(app.get(&url).await.body.contains("<h1>Tiêu đề đã sửa</h1>"));
+    assert!(
+        !app.get("/hoc-tap-va-lam-theo-bac/")
+            .await
+            .body
+            .contains(&url),
+        "extra category dropped"
+    );
+
     // Category change.
     let cat = NewCategory {
         parent_id: None,
