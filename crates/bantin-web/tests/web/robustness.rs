@@ -55,6 +55,22 @@ async fn malformed_requests_never_fail_the_server() {
 }
 
 #[tokio::test]
+async fn pages_carry_basic_security_headers() {
+    let app = TestApp::with_demo().await;
+    let (_, url) = app.seed().await;
+    for path in ["/", url.as_str(), "/khong-co/"] {
+        let res = app.get(path).await;
+        assert_eq!(
+            res.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(res.header("x-frame-options"), Some("SAMEORIGIN"), "{path}");
+        assert!(res.header("referrer-policy").is_some(), "{path}");
+    }
+}
+
+#[tokio::test]
 async fn health_check_answers() {
     let app = TestApp::with_demo().await;
     let res = app.get("/healthz").await;
