@@ -261,6 +261,7 @@ async fn every_change_is_visible_at_once() {
 }
 
 /// Scheduled publication and expiry take effect on time even though nothing was written.
+/// (Five-second windows, so a loaded CI machine does not cross them before the first look.)
 #[tokio::test]
 async fn scheduled_publication_and_expiry_take_effect_on_time() {
     let app = TestApp::with_demo().await;
@@ -270,13 +271,13 @@ async fn scheduled_publication_and_expiry_take_effect_on_time() {
             "Bài sắp hết hạn",
             ArticleStatus::Published,
             now - 60,
-            Some(now + 2),
+            Some(now + 5),
         )
         .await;
     app.add_article(
         "Bài hẹn giờ sắp đăng",
         ArticleStatus::Published,
-        now + 2,
+        now + 5,
         None,
     )
     .await;
@@ -286,7 +287,7 @@ async fn scheduled_publication_and_expiry_take_effect_on_time() {
     assert!(!home.contains("Bài hẹn giờ sắp đăng"));
     assert_eq!(app.get(&expiring_url).await.status, 200);
 
-    tokio::time::sleep(Duration::from_millis(3100)).await;
+    tokio::time::sleep(Duration::from_millis(6100)).await;
     let home = app.get("/").await.body;
     assert!(!home.contains("Bài sắp hết hạn"), "expired");
     assert!(
@@ -336,7 +337,7 @@ async fn scheduling_after_the_cache_is_warm_still_publishes_on_time() {
     app.add_article(
         "Bài hẹn giờ khi bộ nhớ đệm đã đầy",
         ArticleStatus::Published,
-        now + 2,
+        now + 5,
         None,
     )
     .await;
@@ -346,7 +347,7 @@ async fn scheduling_after_the_cache_is_warm_still_publishes_on_time() {
             .body
             .contains("Bài hẹn giờ khi bộ nhớ đệm đã đầy")
     );
-    tokio::time::sleep(Duration::from_millis(3100)).await;
+    tokio::time::sleep(Duration::from_millis(6100)).await;
     assert!(
         app.get("/")
             .await
