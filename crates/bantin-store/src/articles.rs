@@ -59,6 +59,28 @@ macro_rules! in_category_tree {
     };
 }
 
+/// Binds an article's content as `$1`…`$13` (slug, title, lead, body, image, alt, caption,
+/// author, source, status, publish, expiry, category), the order both the INSERT and the
+/// UPDATE use.
+macro_rules! bind_content {
+    ($query:expr, $slug:expr, $title:expr, $a:expr) => {
+        $query
+            .bind($slug.as_str())
+            .bind($title)
+            .bind(nfc($a.lead.trim()))
+            .bind($a.body.as_str())
+            .bind($a.image_url.as_deref())
+            .bind(nfc($a.image_alt.trim()))
+            .bind(nfc($a.image_caption.trim()))
+            .bind(nfc($a.author.trim()))
+            .bind(nfc($a.source.trim()))
+            .bind($a.status.as_str())
+            .bind($a.publish_at)
+            .bind($a.expire_at)
+            .bind($a.category_id)
+    };
+}
+
 /// Writes an article's category and tag rows inside the transaction `$tx` (the same text for
 /// both backends, expanded inside each arm of `with_db!`).
 macro_rules! write_links {
@@ -350,24 +372,11 @@ impl Store {
                 tags,
             } in &prepared
             {
-                let id: i64 = sqlx::query_scalar(
+                let id: i64 = bind_content!(sqlx::query_scalar(
                     "INSERT INTO articles (slug, title, lead, body_html, image_url, image_alt, image_caption, author, source,
                                            status, publish_at, expire_at, category_id, created_at, updated_at)
                      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
-                )
-                .bind(slug.as_str())
-                .bind(title)
-                .bind(nfc(a.lead.trim()))
-                .bind(a.body.as_str())
-                .bind(a.image_url.as_deref())
-                .bind(nfc(a.image_alt.trim()))
-                .bind(nfc(a.image_caption.trim()))
-                .bind(nfc(a.author.trim()))
-                .bind(nfc(a.source.trim()))
-                .bind(a.status.as_str())
-                .bind(a.publish_at)
-                .bind(a.expire_at)
-                .bind(a.category_id)
+                ), slug, title, a)
                 .bind(now)
                 .fetch_one(&mut *tx)
                 .await?;
@@ -392,25 +401,12 @@ impl Store {
         } = prepare(a)?;
         let found = with_db!(self, |p| {
             let mut tx = p.begin().await?;
-            let n = sqlx::query(
+            let n = bind_content!(sqlx::query(
                 "UPDATE articles SET slug = $1, title = $2, lead = $3, body_html = $4, image_url = $5, image_alt = $6,
                         image_caption = $7, author = $8, source = $9, status = $10, publish_at = $11,
                         expire_at = $12, category_id = $13, updated_at = $14
                  WHERE id = $15",
-            )
-            .bind(slug.as_str())
-            .bind(&title)
-            .bind(nfc(a.lead.trim()))
-            .bind(a.body.as_str())
-            .bind(a.image_url.as_deref())
-            .bind(nfc(a.image_alt.trim()))
-            .bind(nfc(a.image_caption.trim()))
-            .bind(nfc(a.author.trim()))
-            .bind(nfc(a.source.trim()))
-            .bind(a.status.as_str())
-            .bind(a.publish_at)
-            .bind(a.expire_at)
-            .bind(a.category_id)
+            ), slug, &title, a)
             .bind(now)
             .bind(id)
             .execute(&mut *tx)
