@@ -127,8 +127,19 @@ fn cache_key(req: &Request) -> Option<String> {
     Some(key)
 }
 
+/// Reader pages: `/`, `/{category}/` and `/{category}/{slug}-{id}.html`. The cache layer sits
+/// outside the router, so everything else (assets, media, health, votes) passes straight by.
+fn is_page_path(path: &str) -> bool {
+    (path == "/" || path.ends_with('/') || path.ends_with(".html"))
+        && !path.starts_with("/assets/")
+        && !path.starts_with("/media/")
+}
+
 fn bypass(req: &Request) -> bool {
     if req.method() != Method::GET && req.method() != Method::HEAD {
+        return true;
+    }
+    if !is_page_path(req.uri().path()) {
         return true;
     }
     req.headers()
@@ -174,6 +185,7 @@ fn respond(page: &CachedPage, headers: &HeaderMap) -> Response {
         header::CACHE_CONTROL,
         HeaderValue::from_static(CACHE_CONTROL),
     );
+    crate::add_security_headers(h);
     res
 }
 
@@ -239,6 +251,9 @@ pub(crate) async fn layer(
     // A miss. Concurrent misses of one page wait for a single render instead of all
     // rendering it (a cold cache under a spike would otherwise render it hundreds of times).
     let headers = req.headers().clone();
+    // The cache makes its own compressed copies; the layers inside must hand it plain HTML.
+    let mut req = req;
+    req.headers_mut().remove(header::ACCEPT_ENCODING);
     let mut slot = Some((req, next));
     let mut uncacheable: Option<Response> = None;
     let entry = cache

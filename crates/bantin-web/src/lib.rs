@@ -35,6 +35,25 @@ use tower_http::trace::TraceLayer;
 /// Longest request target we accept; real URLs of the site are far shorter.
 pub const MAX_URI_LEN: usize = 2048;
 
+/// Adds the headers every response should carry unless it has its own.
+pub(crate) async fn security_headers(
+    mut res: axum::response::Response,
+) -> axum::response::Response {
+    add_security_headers(res.headers_mut());
+    res
+}
+
+pub(crate) fn add_security_headers(h: &mut axum::http::HeaderMap) {
+    use axum::http::{HeaderValue, header};
+    for (name, value) in [
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
+        (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
+    ] {
+        h.entry(name).or_insert(HeaderValue::from_static(value));
+    }
+}
+
 /// Builds the whole application router.
 pub fn router(state: AppState) -> Router {
     let media = ServeDir::new(state.settings().media_dir.clone());
@@ -45,14 +64,10 @@ pub fn router(state: AppState) -> Router {
                 axum::http::header::CACHE_CONTROL,
                 axum::http::HeaderValue::from_static("public, max-age=604800"),
             ));
-    // Reader pages go through the rendered-page cache.
-    let pages = Router::new()
+    Router::new()
         .route("/", get(pages::home))
         .route("/{category}/", get(pages::category))
         .route("/{category}/{file}", get(pages::article))
-        .route_layer(middleware::from_fn_with_state(state.clone(), cache::layer));
-    Router::new()
-        .merge(pages)
         .route("/healthz", get(pages::healthz))
         .route("/assets/{file}", get(assets::serve))
         .route("/rate/{id}", post(rating::rate))
@@ -63,26 +78,16 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             error::render_error_pages,
         ))
-        .layer(middleware::from_fn(security::guard_request))
         .layer(CompressionLayer::new())
-        // Cheap defaults every page should carry.
-        .layer(SetResponseHeaderLayer::if_not_present(
-            axum::http::header::X_CONTENT_TYPE_OPTIONS,
-            axum::http::HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            axum::http::header::REFERRER_POLICY,
-            axum::http::HeaderValue::from_static("strict-origin-when-cross-origin"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            axum::http::header::X_FRAME_OPTIONS,
-            axum::http::HeaderValue::from_static("SAMEORIGIN"),
-        ))
+        .layer(middleware::map_response(security_headers))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
         .layer(TraceLayer::new_for_http())
+        // Cache hits are answered here, before the layers above: a hit is a memory lookup.
+        .layer(middleware::from_fn_with_state(state.clone(), cache::layer))
+        .layer(middleware::from_fn(security::guard_request))
         .with_state(state)
 }

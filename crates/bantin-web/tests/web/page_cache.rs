@@ -355,3 +355,19 @@ async fn scheduling_after_the_cache_is_warm_still_publishes_on_time() {
             .contains("Bài hẹn giờ khi bộ nhớ đệm đã đầy")
     );
 }
+
+/// Browsers ask for compressed pages; the first such request fills the cache like any other.
+#[tokio::test]
+async fn compressed_requests_fill_the_cache_too() {
+    let app = TestApp::with_demo().await;
+    let (_, url) = app.seed().await;
+    let cache = app.state.page_cache().unwrap();
+    let before = cache.entry_count().await;
+    let enc = [("accept-encoding", "gzip, deflate, br")];
+    let first = app.get_with(&url, &enc).await;
+    assert_eq!(first.header("content-encoding"), Some("br"));
+    assert_eq!(cache.entry_count().await, before + 1);
+    let second = app.get_with(&url, &enc).await;
+    assert_eq!(second.header("etag"), first.header("etag"));
+    assert_eq!(second.header("x-content-type-options"), Some("nosniff"));
+}
