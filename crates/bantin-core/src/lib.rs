@@ -1,15 +1,17 @@
 //! Domain types and rules of bantin, free of I/O: Vietnamese text, dates, slugs, articles,
 //! categories and ratings. Every other crate builds on these; this one depends on none of ours.
 
+pub mod access;
 pub mod account;
 pub mod article;
 pub mod html;
 pub mod rating;
 pub mod text;
 pub mod time;
+pub mod totp;
 
 pub use article::{ArticleStatus, CategoryStatus, Visibility};
 pub use html::SanitizedHtml;
 pub use rating::{Rating, RatingSummary};
 pub use text::{Slug, alt_from_filename, fold, nfc};
-pub use time::{SiteZone, format_date, format_date_line};
+pub use time::{SiteZone, day_start, format_date, format_date_line, format_date_time};

@@ -92,6 +92,31 @@ pub fn format_date(unix_seconds: i64, zone: &SiteZone) -> String {
     format!("{:02}/{:02}/{:04}", zdt.day(), zdt.month(), zdt.year())
 }
 
+/// A date and time to the second: `25/10/2022 13:19:05`.
+pub fn format_date_time(unix_seconds: i64, zone: &SiteZone) -> String {
+    let zdt = timestamp(unix_seconds).to_zoned_datetime(zone.tz.clone());
+    format!(
+        "{:02}/{:02}/{:04} {:02}:{:02}:{:02}",
+        zdt.day(),
+        zdt.month(),
+        zdt.year(),
+        zdt.hour(),
+        zdt.minute(),
+        zdt.second()
+    )
+}
+
+/// The first second of a `yyyy-mm-dd` day in the zone (what a date field sends).
+pub fn day_start(date: &str, zone: &SiteZone) -> Option<i64> {
+    let d: jiff::civil::Date = date.trim().parse().ok()?;
+    Some(
+        d.to_zoned_datetime(zone.tz.clone())
+            .ok()?
+            .timestamp()
+            .as_second(),
+    )
+}
+
 /// RFC 3339 with the zone's offset, for `<time datetime>` and metadata.
 pub fn format_rfc3339(unix_seconds: i64, zone: &SiteZone) -> String {
     let zdt = timestamp(unix_seconds).to_zoned_datetime(zone.tz.clone());
@@ -106,6 +131,20 @@ mod tests {
 
     fn at(s: &str) -> i64 {
         s.parse::<Timestamp>().unwrap().as_second()
+    }
+
+    #[test]
+    fn date_times_and_day_starts() {
+        let z = SiteZone::default();
+        assert_eq!(
+            format_date_time(at("2022-10-25T06:19:05Z"), &z),
+            "25/10/2022 13:19:05"
+        );
+        assert_eq!(
+            day_start("2022-10-25", &z),
+            Some(at("2022-10-24T17:00:00Z"))
+        );
+        assert_eq!(day_start("25/10/2022", &z), None);
     }
 
     #[test]

@@ -11,18 +11,22 @@ use sqlx::sqlite::{
 };
 
 mod articles;
+mod audit;
 mod categories;
 pub mod demo;
 mod meta;
 mod models;
 mod ratings;
+mod sessions;
 mod users;
 
 pub use articles::{NewArticle, PAGE_MAX};
+pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
 pub use categories::NewCategory;
 pub use models::{Article, ArticleSummary, Category};
 pub use ratings::{Vote, VoteOutcome};
-pub use users::{NewUser, User};
+pub use sessions::Session;
+pub use users::{NewUser, User, UserUpdate};
 
 /// Runs the same code against whichever pool the store holds. The body is compiled once per
 /// backend, so SQL must be portable: `$n` placeholders, `BIGINT` instants, cast aggregates.

@@ -24,6 +24,16 @@ const SOURCES: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../assets/rating.js"),
     ),
+    (
+        "session.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/session.js"),
+    ),
+    (
+        "admin.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/admin.css"),
+    ),
 ];
 
 struct Asset {

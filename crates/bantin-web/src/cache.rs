@@ -32,7 +32,7 @@ pub const MAX_AGE: Duration = Duration::from_secs(60);
 const CACHE_CONTROL: &str = "public, max-age=10, stale-while-revalidate=60";
 
 /// Cookie names that mark a signed-in newsroom user; their pages are never cached.
-const SESSION_COOKIE: &str = "bantin_session";
+pub(crate) const SESSION_COOKIE: &str = "bantin_session";
 
 /// Largest page body we cache; bigger ones are served uncached.
 const MAX_BODY: usize = 4 * 1024 * 1024;

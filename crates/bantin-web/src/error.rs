@@ -68,6 +68,14 @@ pub(crate) async fn render_error_pages(
     match crate::pages::error_page(&state, status, page.message.as_deref()).await {
         Ok(html) => {
             let mut out = (status, Html(html)).into_response();
+            // Headers the handler set (Retry-After, Set-Cookie, …) stay.
+            for (name, value) in res.headers() {
+                if name != axum::http::header::CONTENT_TYPE
+                    && name != axum::http::header::CONTENT_LENGTH
+                {
+                    out.headers_mut().append(name, value.clone());
+                }
+            }
             out.headers_mut().insert(
                 axum::http::header::CACHE_CONTROL,
                 axum::http::HeaderValue::from_static("no-store"),

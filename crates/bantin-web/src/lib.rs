@@ -1,10 +1,13 @@
 //! The HTTP side of bantin: the axum router, thin handlers, templates, static assets and the
 //! in-memory parts of serving readers (view counting).
 
+mod admin;
 mod assets;
+mod auth;
 mod cache;
 mod error;
 mod i18n;
+mod limits;
 mod pages;
 mod rating;
 mod render;
@@ -13,6 +16,8 @@ mod settings;
 mod state;
 mod views;
 
+pub use admin::{AdminRoute, admin_routes};
+pub use auth::{Access, SESSION_COOKIE};
 pub use cache::PageCache;
 pub use error::WebError;
 pub use i18n::{Catalog, Language};
@@ -25,6 +30,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware;
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
@@ -54,6 +60,16 @@ pub(crate) fn add_security_headers(h: &mut axum::http::HeaderMap) {
     }
 }
 
+fn csrf_rejection(
+    state: &AppState,
+) -> impl FnMut(tower_http::csrf::ProtectionError) -> axum::response::Response + Clone + use<> {
+    let message = state.catalog().get("form.cross_site").to_owned();
+    move |e| {
+        tracing::info!(error = %e, "cross-site request refused");
+        WebError::Refused(axum::http::StatusCode::FORBIDDEN, message.clone()).into_response()
+    }
+}
+
 /// Builds the whole application router.
 pub fn router(state: AppState) -> Router {
     let media = ServeDir::new(state.settings().media_dir.clone());
@@ -72,12 +88,22 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{file}", get(assets::serve))
         .route("/rate/{id}", post(rating::rate))
         .route("/{category}", get(pages::category_without_slash))
+        .merge(admin::router(&state))
         .nest_service("/media", media)
         .fallback(pages::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
+            limits::limit_posts,
+        ))
+        // A second line behind the per-form tokens: cross-site POSTs are refused by the
+        // browser's own Sec-Fetch-Site / Origin headers.
+        .layer(tower_http::csrf::CsrfLayer::new().with_rejection_response(csrf_rejection(&state)))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
             error::render_error_pages,
         ))
+        // Inside compression, so the idle warning can be added to the uncompressed page.
+        .layer(middleware::from_fn_with_state(state.clone(), auth::resolve))
         .layer(CompressionLayer::new())
         .layer(middleware::map_response(security_headers))
         .layer(DefaultBodyLimit::max(64 * 1024))

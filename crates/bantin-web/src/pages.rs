@@ -208,7 +208,7 @@ fn layout(
 }
 
 /// Template value of any serialisable Rust value.
-fn ser<T: Serialize>(v: T) -> minijinja::Value {
+pub(crate) fn ser<T: Serialize>(v: T) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(v))
 }
 

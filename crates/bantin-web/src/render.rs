@@ -15,6 +15,51 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("category.html", include_str!("../templates/category.html")),
     ("article.html", include_str!("../templates/article.html")),
     ("error.html", include_str!("../templates/error.html")),
+    ("idle.html", include_str!("../templates/idle.html")),
+    (
+        "admin/base.html",
+        include_str!("../templates/admin/base.html"),
+    ),
+    (
+        "admin/login.html",
+        include_str!("../templates/admin/login.html"),
+    ),
+    (
+        "admin/dashboard.html",
+        include_str!("../templates/admin/dashboard.html"),
+    ),
+    (
+        "admin/sessions.html",
+        include_str!("../templates/admin/sessions.html"),
+    ),
+    (
+        "admin/account.html",
+        include_str!("../templates/admin/account.html"),
+    ),
+    (
+        "admin/two_step.html",
+        include_str!("../templates/admin/two_step.html"),
+    ),
+    (
+        "admin/audit.html",
+        include_str!("../templates/admin/audit.html"),
+    ),
+    (
+        "admin/users.html",
+        include_str!("../templates/admin/users.html"),
+    ),
+    (
+        "admin/user.html",
+        include_str!("../templates/admin/user.html"),
+    ),
+    (
+        "admin/user_fields.html",
+        include_str!("../templates/admin/user_fields.html"),
+    ),
+    (
+        "admin/message.html",
+        include_str!("../templates/admin/message.html"),
+    ),
 ];
 
 /// The template environment.

@@ -60,16 +60,14 @@ impl Signer {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct ClientIp(pub IpAddr);
 
-impl FromRequestParts<AppState> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
+impl ClientIp {
+    fn from_parts(
+        headers: &axum::http::HeaderMap,
+        extensions: &axum::http::Extensions,
         state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
+    ) -> IpAddr {
         if state.settings().behind_proxy
-            && let Some(ip) = parts
-                .headers
+            && let Some(ip) = headers
                 .get_all("x-forwarded-for")
                 .iter()
                 .filter_map(|v| v.to_str().ok())
@@ -77,14 +75,32 @@ impl FromRequestParts<AppState> for ClientIp {
                 .filter_map(|s| s.trim().parse::<IpAddr>().ok())
                 .next_back()
         {
-            return Ok(Self(ip));
+            return ip;
         }
-        let peer = parts
-            .extensions
+        extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ci| ci.0.ip())
-            .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-        Ok(Self(peer))
+            .unwrap_or(IpAddr::from([127, 0, 0, 1]))
+    }
+
+    /// The client address of a whole request (for middleware).
+    pub(crate) fn of(req: &Request, state: &AppState) -> IpAddr {
+        Self::from_parts(req.headers(), req.extensions(), state)
+    }
+}
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Self(Self::from_parts(
+            &parts.headers,
+            &parts.extensions,
+            state,
+        )))
     }
 }
 

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use bantin_core::SiteZone;
+use bantin_core::account::Role;
 
 use crate::Language;
 
@@ -35,6 +36,24 @@ pub struct WebSettings {
     pub secure_cookies: bool,
     /// Memory for the rendered-page cache, bytes; 0 turns it off.
     pub page_cache_bytes: u64,
+    /// A session without activity for this many seconds ends.
+    pub session_idle_timeout: i64,
+    /// A session ends this many seconds after sign-in, active or not.
+    pub session_absolute_timeout: i64,
+    /// The idle warning appears this many seconds before the idle limit.
+    pub session_warning: i64,
+    /// Failed sign-ins of one (username, address) pair within the window that lock the pair.
+    pub login_max_failures: usize,
+    /// The window of that count, seconds.
+    pub login_failure_window: i64,
+    /// How long a locked pair stays locked, seconds.
+    pub login_lock_seconds: i64,
+    /// Sign-in attempts one address may make per minute.
+    pub login_attempts_per_minute: u32,
+    /// POST requests one address may make per minute (sign-in included).
+    pub posts_per_minute: u32,
+    /// Roles that must use two-step sign-in.
+    pub totp_required_roles: Vec<Role>,
 }
 
 impl Default for WebSettings {
@@ -53,6 +72,15 @@ impl Default for WebSettings {
             behind_proxy: false,
             secure_cookies: false,
             page_cache_bytes: 256 * 1024 * 1024,
+            session_idle_timeout: 1800,
+            session_absolute_timeout: 12 * 3600,
+            session_warning: 60,
+            login_max_failures: 5,
+            login_failure_window: 300,
+            login_lock_seconds: 1800,
+            login_attempts_per_minute: 20,
+            posts_per_minute: 120,
+            totp_required_roles: Vec::new(),
         }
     }
 }

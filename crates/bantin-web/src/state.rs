@@ -8,6 +8,7 @@ use bantin_store::Store;
 
 use crate::assets::Assets;
 use crate::cache::PageCache;
+use crate::limits::Limiters;
 use crate::pages::Site;
 use crate::render::Renderer;
 use crate::security::Signer;
@@ -29,6 +30,8 @@ struct Inner {
     page_cache: Option<PageCache>,
     visitor_hasher: std::hash::RandomState,
     site: std::sync::RwLock<Option<(u64, Arc<Site>)>>,
+    limiters: Limiters,
+    hash_permits: tokio::sync::Semaphore,
 }
 
 impl AppState {
@@ -41,6 +44,7 @@ impl AppState {
         let renderer = Renderer::new(catalog.clone(), &settings, &assets);
         let signer = Signer::new(secret);
         let cookie_key = Key::from(secret);
+        let limiters = Limiters::new(&settings);
         Self(Arc::new(Inner {
             store,
             settings,
@@ -53,6 +57,10 @@ impl AppState {
             page_cache: (settings_cache_bytes > 0).then(|| PageCache::new(settings_cache_bytes)),
             visitor_hasher: std::hash::RandomState::new(),
             site: std::sync::RwLock::new(None),
+            limiters,
+            // Password hashing is CPU-bound: a few at a time keeps a flood of sign-ins from
+            // starving page rendering.
+            hash_permits: tokio::sync::Semaphore::new(2),
         }))
     }
 
@@ -104,6 +112,14 @@ impl AppState {
 
     pub(crate) fn cache_site(&self, generation: u64, site: Arc<Site>) {
         *self.0.site.write().unwrap_or_else(|e| e.into_inner()) = Some((generation, site));
+    }
+
+    pub(crate) fn limiters(&self) -> &Limiters {
+        &self.0.limiters
+    }
+
+    pub(crate) fn hash_permits(&self) -> &tokio::sync::Semaphore {
+        &self.0.hash_permits
     }
 
     /// The in-memory view counter; the binary flushes it periodically and at shutdown.

@@ -67,6 +67,34 @@ pub struct ServeArgs {
     /// Turn the rendered-page cache off (for measurements).
     #[arg(long, env = "BANTIN_NO_PAGE_CACHE")]
     pub no_page_cache: bool,
+    /// Seconds without activity after which a signed-in session ends.
+    #[arg(long, env = "BANTIN_SESSION_IDLE_TIMEOUT", value_name = "S")]
+    pub session_idle_timeout: Option<String>,
+    /// Seconds after sign-in after which a session ends, active or not.
+    #[arg(long, env = "BANTIN_SESSION_ABSOLUTE_TIMEOUT", value_name = "S")]
+    pub session_absolute_timeout: Option<String>,
+    /// Seconds before the idle limit at which the warning appears.
+    #[arg(long, env = "BANTIN_SESSION_WARNING", value_name = "S")]
+    pub session_warning: Option<String>,
+    /// Failed sign-ins of one username from one address, within the window, that lock the pair.
+    #[arg(long, env = "BANTIN_LOGIN_MAX_FAILURES", value_name = "N")]
+    pub login_max_failures: Option<String>,
+    /// The window of that count, seconds.
+    #[arg(long, env = "BANTIN_LOGIN_FAILURE_WINDOW", value_name = "S")]
+    pub login_failure_window: Option<String>,
+    /// How long a locked pair stays locked, seconds.
+    #[arg(long, env = "BANTIN_LOGIN_LOCK_SECONDS", value_name = "S")]
+    pub login_lock_seconds: Option<String>,
+    /// Sign-in attempts one address may make per minute.
+    #[arg(long, env = "BANTIN_LOGIN_ATTEMPTS_PER_MINUTE", value_name = "N")]
+    pub login_attempts_per_minute: Option<String>,
+    /// POST requests one address may make per minute.
+    #[arg(long, env = "BANTIN_POSTS_PER_MINUTE", value_name = "N")]
+    pub posts_per_minute: Option<String>,
+    /// Roles that must use two-step sign-in, comma-separated (administrator, editor-in-chief,
+    /// editor), or "none".
+    #[arg(long, env = "BANTIN_TWO_STEP_ROLES", value_name = "ROLES")]
+    pub two_step_roles: Option<String>,
 }
 
 /// `DATA/bantin.toml`. Unknown keys are an error, so a typo never silently does nothing.
@@ -88,6 +116,15 @@ struct FileSettings {
     secure_cookies: Option<bool>,
     page_cache: Option<bool>,
     page_cache_mib: Option<u64>,
+    session_idle_timeout: Option<i64>,
+    session_absolute_timeout: Option<i64>,
+    session_warning: Option<i64>,
+    login_max_failures: Option<i64>,
+    login_failure_window: Option<i64>,
+    login_lock_seconds: Option<i64>,
+    login_attempts_per_minute: Option<i64>,
+    posts_per_minute: Option<i64>,
+    two_step_roles: Option<String>,
 }
 
 /// Where the database is.
@@ -143,6 +180,25 @@ where
             .map_err(|e| anyhow::anyhow!("invalid value {raw:?} for {}: {e}", names(key))),
         None => Ok(file.unwrap_or(default)),
     }
+}
+
+/// `administrator,editor-in-chief` → the roles; `none` or empty → none.
+fn parse_roles(raw: &str) -> Result<Vec<bantin_core::account::Role>> {
+    let raw = raw.trim();
+    if raw.is_empty() || raw == "none" {
+        return Ok(Vec::new());
+    }
+    raw.split(',')
+        .map(|r| {
+            r.trim().parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "invalid role {:?} in {}: expected administrator, editor-in-chief, editor or none",
+                    r.trim(),
+                    names("two_step_roles")
+                )
+            })
+        })
+        .collect()
 }
 
 fn positive(key: &str, v: i64, max: i64) -> Result<i64> {
@@ -274,6 +330,81 @@ impl Settings {
             );
         }
         let page_cache = !serve.no_page_cache && file.page_cache.unwrap_or(true);
+        let bounded =
+            |key: &str, flag: Option<&String>, file: Option<i64>, default: i64, max: i64| {
+                positive(key, pick(key, flag, file, default)?, max)
+            };
+        let session_idle_timeout = bounded(
+            "session_idle_timeout",
+            serve.session_idle_timeout.as_ref(),
+            file.session_idle_timeout,
+            defaults.session_idle_timeout,
+            7 * 86_400,
+        )?;
+        let session_absolute_timeout = bounded(
+            "session_absolute_timeout",
+            serve.session_absolute_timeout.as_ref(),
+            file.session_absolute_timeout,
+            defaults.session_absolute_timeout,
+            30 * 86_400,
+        )?;
+        let session_warning = bounded(
+            "session_warning",
+            serve.session_warning.as_ref(),
+            file.session_warning,
+            defaults.session_warning,
+            3600,
+        )?;
+        if session_warning >= session_idle_timeout {
+            bail!(
+                "{} must be shorter than {}",
+                names("session_warning"),
+                names("session_idle_timeout")
+            );
+        }
+        let login_max_failures = bounded(
+            "login_max_failures",
+            serve.login_max_failures.as_ref(),
+            file.login_max_failures,
+            5,
+            1000,
+        )?;
+        let login_failure_window = bounded(
+            "login_failure_window",
+            serve.login_failure_window.as_ref(),
+            file.login_failure_window,
+            defaults.login_failure_window,
+            86_400,
+        )?;
+        let login_lock_seconds = bounded(
+            "login_lock_seconds",
+            serve.login_lock_seconds.as_ref(),
+            file.login_lock_seconds,
+            defaults.login_lock_seconds,
+            7 * 86_400,
+        )?;
+        let login_attempts_per_minute = bounded(
+            "login_attempts_per_minute",
+            serve.login_attempts_per_minute.as_ref(),
+            file.login_attempts_per_minute,
+            i64::from(defaults.login_attempts_per_minute),
+            100_000,
+        )?;
+        let posts_per_minute = bounded(
+            "posts_per_minute",
+            serve.posts_per_minute.as_ref(),
+            file.posts_per_minute,
+            i64::from(defaults.posts_per_minute),
+            1_000_000,
+        )?;
+        let two_step_roles = parse_roles(
+            serve
+                .two_step_roles
+                .clone()
+                .or(file.two_step_roles)
+                .as_deref()
+                .unwrap_or("none"),
+        )?;
         let web = WebSettings {
             site_name: bantin_core::nfc(site_name.trim()),
             zone,
@@ -289,6 +420,15 @@ impl Settings {
             } else {
                 0
             },
+            session_idle_timeout,
+            session_absolute_timeout,
+            session_warning,
+            login_max_failures: usize::try_from(login_max_failures)?,
+            login_failure_window,
+            login_lock_seconds,
+            login_attempts_per_minute: u32::try_from(login_attempts_per_minute)?,
+            posts_per_minute: u32::try_from(posts_per_minute)?,
+            totp_required_roles: two_step_roles,
             ..defaults
         };
         Ok(Self {

@@ -227,6 +227,28 @@ async fn serve_command(common: &CommonArgs, serve: &ServeArgs) -> Result<()> {
         })
     };
 
+    // Expired sessions are refused when used; this only keeps the table small.
+    let sweeper = {
+        let store = store.clone();
+        let web = settings.web.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(600));
+            loop {
+                tick.tick().await;
+                let now = jiff::Timestamp::now().as_second();
+                let res = store
+                    .delete_expired_sessions(
+                        now - web.session_idle_timeout,
+                        now - web.session_absolute_timeout,
+                    )
+                    .await;
+                if let Err(e) = res {
+                    tracing::warn!(error = %e, "deleting expired sessions failed; will retry");
+                }
+            }
+        })
+    };
+
     let listener = tokio::net::TcpListener::bind(settings.listen)
         .await
         .with_context(|| {
@@ -248,6 +270,7 @@ async fn serve_command(common: &CommonArgs, serve: &ServeArgs) -> Result<()> {
     .context("server error")?;
 
     flusher.abort();
+    sweeper.abort();
     match state.views().flush(state.store()).await {
         Ok(n) => tracing::info!(views = n, "view counts written"),
         Err(e) => tracing::error!(error = %e, "writing view counts at shutdown failed"),

@@ -77,3 +77,24 @@ async fn both_databases_have_the_same_schema() {
         assert_eq!(sqlite.schema_columns().await.unwrap(), here);
     }
 }
+
+#[tokio::test]
+async fn command_line_password_changes_and_disabling_end_sessions() {
+    let app = TestApp::with_demo().await;
+    let id = app.add_user("bientap", Role::Editor).await;
+    let name = Username::parse("bientap").unwrap();
+    let store = app.store();
+    store
+        .insert_session("a".repeat(64).as_str(), id, now(), "", "")
+        .await
+        .unwrap();
+    let hash = NewPassword::parse("một mật khẩu khác dài").unwrap().hash();
+    assert!(store.set_user_password(&name, &hash, now()).await.unwrap());
+    assert!(store.user_sessions(id).await.unwrap().is_empty());
+    store
+        .insert_session("b".repeat(64).as_str(), id, now(), "", "")
+        .await
+        .unwrap();
+    assert!(store.set_user_active(&name, false, now()).await.unwrap());
+    assert!(store.user_sessions(id).await.unwrap().is_empty());
+}

@@ -271,3 +271,160 @@ pub fn between<'a>(html: &'a str, start: &str, end: &str) -> &'a str {
     let to = html[from..].find(end).map_or(html.len(), |i| from + i);
     &html[from..to]
 }
+
+/// A password every test account uses.
+pub const PASSWORD: &str = "Cao Bằng mùa thu 2026";
+
+impl TestResponse {
+    /// Every `Set-Cookie` as (name, value); a removal has an empty value.
+    pub fn set_cookies(&self) -> Vec<(String, String, String)> {
+        self.headers
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .filter_map(|c| {
+                let (nv, attrs) = c.split_once(';').unwrap_or((c, ""));
+                let (n, v) = nv.split_once('=')?;
+                Some((n.trim().to_owned(), v.trim().to_owned(), attrs.to_owned()))
+            })
+            .collect()
+    }
+}
+
+/// The value of the first `name="csrf"` field of a page.
+pub fn csrf_of(html: &str) -> String {
+    between(html, "name=\"csrf\" value=\"", "\"").to_owned()
+}
+
+/// A browser stand-in: keeps cookies, sends requests from one address.
+pub struct Agent<'a> {
+    pub app: &'a TestApp,
+    pub cookies: std::collections::BTreeMap<String, String>,
+    pub peer: String,
+}
+
+impl<'a> Agent<'a> {
+    pub fn new(app: &'a TestApp, peer: &str) -> Self {
+        Self {
+            app,
+            cookies: Default::default(),
+            peer: peer.to_owned(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn absorb(&mut self, res: &TestResponse) {
+        for (name, value, attrs) in res.set_cookies() {
+            if value.is_empty() || attrs.contains("Max-Age=0") {
+                self.cookies.remove(&name);
+            } else {
+                self.cookies.insert(name, value);
+            }
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> TestResponse {
+        self.get_with(path, &[]).await
+    }
+
+    pub async fn get_with(&mut self, path: &str, headers: &[(&str, &str)]) -> TestResponse {
+        let mut b = Request::get(path).header(header::COOKIE, self.cookie_header());
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let res = self
+            .app
+            .request(b.body(Body::empty()).unwrap(), &self.peer)
+            .await;
+        self.absorb(&res);
+        res
+    }
+
+    /// Posts form fields (URL-encoded here).
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> TestResponse {
+        let body = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        self.post_raw(path, body.into_bytes(), &[]).await
+    }
+
+    pub async fn post_raw(
+        &mut self,
+        path: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut b = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, self.cookie_header());
+        for (k, v) in headers {
+            b = b.header(*k, *v);
+        }
+        let res = self
+            .app
+            .request(b.body(Body::from(body)).unwrap(), &self.peer)
+            .await;
+        self.absorb(&res);
+        res
+    }
+
+    /// Opens the sign-in page and submits it.
+    pub async fn try_sign_in(&mut self, username: &str, password: &str) -> TestResponse {
+        let page = self.get("/admin/login").await;
+        let csrf = csrf_of(&page.body);
+        self.post(
+            "/admin/login",
+            &[
+                ("username", username),
+                ("password", password),
+                ("csrf", &csrf),
+                ("tiep", "/admin"),
+            ],
+        )
+        .await
+    }
+
+    /// Signs in or panics.
+    pub async fn sign_in(&mut self, username: &str, password: &str) {
+        let res = self.try_sign_in(username, password).await;
+        assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+        assert!(self.cookies.contains_key("bantin_session"));
+    }
+
+    /// The CSRF token of this session (from the dashboard's sign-out form).
+    pub async fn csrf(&mut self) -> String {
+        let page = self.get("/admin/sessions").await;
+        assert_eq!(page.status, StatusCode::OK);
+        csrf_of(&page.body)
+    }
+}
+
+impl TestApp {
+    /// Creates an account with [`PASSWORD`].
+    pub async fn add_user(&self, username: &str, role: bantin_core::account::Role) -> i64 {
+        let name = bantin_core::account::Username::parse(username).unwrap();
+        let hash = bantin_core::account::NewPassword::parse(PASSWORD)
+            .unwrap()
+            .hash();
+        self.store()
+            .insert_user(
+                &bantin_store::NewUser {
+                    username: &name,
+                    display_name: username,
+                    email: "",
+                    password_hash: &hash,
+                    role,
+                },
+                now(),
+            )
+            .await
+            .unwrap()
+    }
+}
