@@ -16,6 +16,7 @@
   var pingEvery = Math.max(1000, Math.min(60000, idle / 4));
   var checking = false;
   var ended = false;
+  var expiring = false;
   var channel = "BroadcastChannel" in window ? new BroadcastChannel("bantin-session") : null;
 
   function tell(msg) {
@@ -67,12 +68,27 @@
     }).catch(function () {}).then(function () { checking = false; });
   }
 
+  // At zero the session ends here and now, not merely at the server's next look.
+  function expire() {
+    tell({ type: "ended" });
+    fetch("/admin/logout", {
+      method: "POST",
+      credentials: "same-origin",
+      redirect: "manual",
+      headers: { "Content-Type": "application/x-www-form-urlencoded" },
+      body: "csrf=" + encodeURIComponent(csrf) + "&reason=idle",
+    }).catch(function () {}).then(function () { signInPage("het-han"); });
+  }
+
   function tick() {
     if (ended) return;
     var left = deadline - Date.now();
     if (left <= 0) {
-      tell({ type: "ended" });
-      signInPage("het-han");
+      if (!expiring) {
+        expiring = true;
+        box.hidden = true;
+        expire();
+      }
       return;
     }
     if (left <= warning) {

@@ -523,12 +523,20 @@ pub(crate) struct CsrfOnly {
     pub(crate) csrf: String,
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct LogoutForm {
+    csrf: String,
+    /// `idle` when the idle warning ran out.
+    reason: String,
+}
+
 /// `POST /admin/logout`.
 pub(crate) async fn logout(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     cu: CurrentUser,
-    AdminForm(f): AdminForm<CsrfOnly>,
+    AdminForm(f): AdminForm<LogoutForm>,
 ) -> Result<Response, WebError> {
     if !cu.csrf_ok(&state, &f.csrf) {
         // Re-show the sign-out button with a fresh token rather than failing outright.
@@ -549,8 +557,13 @@ pub(crate) async fn logout(
     store.delete_session(cu.user.id, cu.session.id).await?;
     let ip = ip.to_string();
     let target = format!("session:{}", cu.session.id);
+    let action = if f.reason == "idle" {
+        "session.expired"
+    } else {
+        "logout"
+    };
     store
-        .append_audit(&cu.audit("logout", &target, "", &ip), now())
+        .append_audit(&cu.audit(action, &target, "", &ip), now())
         .await?;
     let mut res = Redirect::to("/admin/login?ly-do=da-thoat").into_response();
     res.headers_mut()

@@ -13,7 +13,7 @@ use serde_json::json;
 use crate::helpers::*;
 
 /// A ChromeDriver process, killed on drop.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
 }
@@ -25,7 +25,7 @@ impl Drop for Driver {
     }
 }
 
-fn chromedriver() -> Option<PathBuf> {
+pub(crate) fn chromedriver() -> Option<PathBuf> {
     let path = std::env::var_os("BANTIN_CHROMEDRIVER")
         .map_or_else(|| PathBuf::from("/usr/bin/chromedriver"), PathBuf::from);
     if path.exists() {
@@ -52,7 +52,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn start_driver(path: PathBuf) -> Driver {
+pub(crate) async fn start_driver(path: PathBuf) -> Driver {
     let port = free_port();
     let child = Command::new(path)
         .arg(format!("--port={port}"))
@@ -75,7 +75,7 @@ async fn start_driver(path: PathBuf) -> Driver {
     driver
 }
 
-async fn browser(driver: &Driver, javascript: bool) -> Client {
+pub(crate) async fn browser(driver: &Driver, javascript: bool) -> Client {
     let profile = tempfile::tempdir().unwrap().keep();
     let mut options = json!({
         "binary": std::env::var("BANTIN_CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".to_owned()),
@@ -99,7 +99,7 @@ async fn browser(driver: &Driver, javascript: bool) -> Client {
 }
 
 /// Serves the app on a loopback port; the server task ends with the test's runtime.
-async fn serve(app: &TestApp) -> String {
+pub(crate) async fn serve(app: &TestApp) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let router = app.router.clone();
@@ -114,7 +114,7 @@ async fn serve(app: &TestApp) -> String {
     format!("http://{addr}")
 }
 
-async fn text(client: &Client, css: &str) -> String {
+pub(crate) async fn text(client: &Client, css: &str) -> String {
     client
         .find(Locator::Css(css))
         .await
@@ -125,12 +125,12 @@ async fn text(client: &Client, css: &str) -> String {
 }
 
 /// The element's text, or `None` while the page is being replaced by a navigation.
-async fn try_text(client: &Client, css: &str) -> Option<String> {
+pub(crate) async fn try_text(client: &Client, css: &str) -> Option<String> {
     client.find(Locator::Css(css)).await.ok()?.text().await.ok()
 }
 
 /// Waits until the element's text is `expected`, for at most ten seconds.
-async fn wait_text(client: &Client, css: &str, expected: &str) {
+pub(crate) async fn wait_text(client: &Client, css: &str, expected: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let got = try_text(client, css).await;

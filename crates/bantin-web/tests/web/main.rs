@@ -5,6 +5,7 @@ mod helpers;
 
 mod accounts;
 mod admin;
+mod admin_browser;
 mod article_page;
 mod browser;
 mod lists;
