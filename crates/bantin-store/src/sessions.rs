@@ -185,3 +185,91 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Stores a password-reset token (hashed) for `user_id`.
+    pub async fn insert_password_reset(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now: i64,
+    ) -> Result<()> {
+        with_db!(self, |p| {
+            sqlx::query(
+                "INSERT INTO password_resets (token_hash, user_id, created_at) VALUES ($1, $2, $3)",
+            )
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// The account of an unused reset token issued at or after `not_before`.
+    pub async fn password_reset_user(
+        &self,
+        token_hash: &str,
+        not_before: i64,
+    ) -> Result<Option<i64>> {
+        let id = with_db!(self, |p| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT user_id FROM password_resets
+                 WHERE token_hash = $1 AND used_at IS NULL AND created_at >= $2",
+            )
+            .bind(token_hash)
+            .bind(not_before)
+            .fetch_optional(p)
+            .await
+        })?;
+        Ok(id)
+    }
+
+    /// Uses up a reset token and every other open token of its account; false if it was
+    /// already used (two tabs submitting at once: only one wins).
+    pub async fn use_password_reset(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now: i64,
+    ) -> Result<bool> {
+        let n = with_db!(self, |p| {
+            async {
+                let n = sqlx::query(
+                    "UPDATE password_resets SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL",
+                )
+                .bind(now)
+                .bind(token_hash)
+                .execute(p)
+                .await?
+                .rows_affected();
+                sqlx::query("UPDATE password_resets SET used_at = $1 WHERE user_id = $2 AND used_at IS NULL")
+                    .bind(now)
+                    .bind(user_id)
+                    .execute(p)
+                    .await?;
+                Ok::<_, sqlx::Error>(n)
+            }
+            .await
+        })?;
+        Ok(n > 0)
+    }
+
+    /// Accounts whose username or email is `who` (case-insensitive), active only.
+    pub async fn users_by_login_or_email(&self, who: &str) -> Result<Vec<crate::User>> {
+        let who = who.trim().to_lowercase();
+        let rows = with_db!(self, |p| {
+            sqlx::query_as::<_, crate::User>(sqlx::AssertSqlSafe(format!(
+                "SELECT {} FROM users
+                 WHERE active = TRUE AND (username = $1 OR (email <> '' AND LOWER(email) = $1))",
+                crate::users::USER_COLUMNS
+            )))
+            .bind(&who)
+            .fetch_all(p)
+            .await
+        })?;
+        Ok(rows)
+    }
+}

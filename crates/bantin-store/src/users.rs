@@ -72,7 +72,7 @@ pub struct NewUser<'a> {
     pub role: Role,
 }
 
-const USER_COLUMNS: &str = "id, username, display_name, email, password_hash, role, active, all_categories, totp_secret, totp_last_step";
+pub(crate) const USER_COLUMNS: &str = "id, username, display_name, email, password_hash, role, active, all_categories, totp_secret, totp_last_step";
 
 impl Store {
     /// Creates an account; a taken username is [`StoreError::Conflict`].

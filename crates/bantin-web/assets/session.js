@@ -17,6 +17,8 @@
   var checking = false;
   var ended = false;
   var expiring = false;
+  var signingOut = false;
+  var leaving = false;
   var channel = "BroadcastChannel" in window ? new BroadcastChannel("bantin-session") : null;
 
   function tell(msg) {
@@ -30,12 +32,28 @@
       encodeURIComponent(window.location.pathname + window.location.search));
   }
 
+  // Another tab ended the session; its request may still be on the way, and the sign-in
+  // page sends a still-signed-in browser back. Leave once the server agrees (or after ~5 s).
+  function leaveWhenEnded(reason, tries) {
+    leaving = true;
+    box.hidden = true;
+    fetch("/admin/session", {
+      credentials: "same-origin",
+      headers: { "Accept": "application/json" },
+    }).then(function (res) {
+      if (res.status === 401 || tries >= 15) signInPage(reason);
+      else setTimeout(function () { leaveWhenEnded(reason, tries + 1); }, 300);
+    }).catch(function () { signInPage(reason); });
+  }
+
   function extend(remainingSeconds) {
     deadline = Date.now() + remainingSeconds * 1000;
     if (deadline - Date.now() > warning) box.hidden = true;
   }
 
   function answer(res) {
+    // Signing out in this tab: the form's own navigation says so; a 401 here is expected.
+    if (signingOut) return null;
     if (res.status === 401) {
       tell({ type: "ended" });
       signInPage("het-han");
@@ -81,7 +99,7 @@
   }
 
   function tick() {
-    if (ended) return;
+    if (ended || leaving) return;
     var left = deadline - Date.now();
     if (left <= 0) {
       if (!expiring) {
@@ -109,7 +127,8 @@
     keepAlive();
   });
 
-  function activity() {
+  function activity(e) {
+    if (signingOut || (e.target && e.target.closest && e.target.closest("form[data-sign-out]"))) return;
     if (box.hidden && Date.now() - lastPing > pingEvery) keepAlive();
   }
   ["keydown", "pointerdown", "wheel", "touchstart"].forEach(function (type) {
@@ -123,14 +142,17 @@
         deadline = Math.max(deadline, m.deadline);
         if (deadline - Date.now() > warning) box.hidden = true;
       } else if (m.type === "ended") {
-        signInPage("het-han");
+        leaveWhenEnded("het-han", 0);
       } else if (m.type === "signed-out") {
-        signInPage("da-thoat");
+        leaveWhenEnded("da-thoat", 0);
       }
     };
   }
   document.querySelectorAll("form[data-sign-out]").forEach(function (f) {
-    f.addEventListener("submit", function () { tell({ type: "signed-out" }); });
+    f.addEventListener("submit", function () {
+      signingOut = true;
+      tell({ type: "signed-out" });
+    });
   });
 
   tick();

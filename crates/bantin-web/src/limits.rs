@@ -58,7 +58,11 @@ impl Limiters {
 
 /// Whether a request is a sign-in attempt (the stricter limit).
 fn is_login(req: &Request) -> bool {
-    matches!(req.uri().path(), "/admin/login" | "/admin/login/two-step")
+    let path = req.uri().path();
+    matches!(
+        path,
+        "/admin/login" | "/admin/login/two-step" | "/admin/forgot"
+    ) || path.starts_with("/admin/reset/")
 }
 
 /// Applies the limits to POST requests.

@@ -60,6 +60,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         "admin/message.html",
         include_str!("../templates/admin/message.html"),
     ),
+    (
+        "admin/forgot.html",
+        include_str!("../templates/admin/forgot.html"),
+    ),
+    (
+        "admin/reset.html",
+        include_str!("../templates/admin/reset.html"),
+    ),
 ];
 
 /// The template environment.
@@ -157,6 +165,34 @@ pub(crate) fn format_thousands(n: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_template_file_is_bundled() {
+        fn walk(dir: &std::path::Path, root: &std::path::Path, out: &mut Vec<String>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    walk(&p, root, out);
+                } else {
+                    out.push(
+                        p.strip_prefix(root)
+                            .unwrap()
+                            .to_string_lossy()
+                            .replace('\\', "/"),
+                    );
+                }
+            }
+        }
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        let mut files = Vec::new();
+        walk(&root, &root, &mut files);
+        for f in files {
+            assert!(
+                TEMPLATES.iter().any(|(n, _)| *n == f),
+                "{f} is not in TEMPLATES"
+            );
+        }
+    }
 
     #[test]
     fn escapes_the_five() {

@@ -54,6 +54,11 @@ pub struct WebSettings {
     pub posts_per_minute: u32,
     /// Roles that must use two-step sign-in.
     pub totp_required_roles: Vec<Role>,
+    /// Where password-reset links are sent from; `None` means an administrator resets
+    /// passwords.
+    pub mailer: Option<crate::Mailer>,
+    /// The site's public address (`https://example.vn`), for links in emails.
+    pub public_url: Option<String>,
 }
 
 impl Default for WebSettings {
@@ -81,6 +86,8 @@ impl Default for WebSettings {
             login_attempts_per_minute: 20,
             posts_per_minute: 120,
             totp_required_roles: Vec::new(),
+            mailer: None,
+            public_url: None,
         }
     }
 }

@@ -95,6 +95,21 @@ pub struct ServeArgs {
     /// editor), or "none".
     #[arg(long, env = "BANTIN_TWO_STEP_ROLES", value_name = "ROLES")]
     pub two_step_roles: Option<String>,
+    /// SMTP server for password-reset emails: smtp://host:25, smtp://user:pass@host:587?tls=required
+    /// or smtps://user:pass@host:465. Without it an administrator resets passwords.
+    #[arg(
+        long,
+        env = "BANTIN_SMTP_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub smtp_url: Option<String>,
+    /// Sender of those emails, e.g. "Cổng thông tin <noreply@example.vn>".
+    #[arg(long, env = "BANTIN_MAIL_FROM", value_name = "ADDR")]
+    pub mail_from: Option<String>,
+    /// The site's public address for links in emails, e.g. https://example.vn.
+    #[arg(long, env = "BANTIN_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<String>,
 }
 
 /// `DATA/bantin.toml`. Unknown keys are an error, so a typo never silently does nothing.
@@ -125,6 +140,9 @@ struct FileSettings {
     login_attempts_per_minute: Option<i64>,
     posts_per_minute: Option<i64>,
     two_step_roles: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    public_url: Option<String>,
 }
 
 /// Where the database is.
@@ -310,12 +328,6 @@ impl Settings {
             file.behind_proxy,
             false,
         )?;
-        let secure_cookies = pick(
-            "secure_cookies",
-            serve.secure_cookies.as_ref(),
-            file.secure_cookies,
-            false,
-        )?;
         let demo = !serve.no_demo && file.demo.unwrap_or(true);
         let page_cache_mib = pick(
             "page_cache_mib",
@@ -405,6 +417,55 @@ impl Settings {
                 .as_deref()
                 .unwrap_or("none"),
         )?;
+        let public_url = serve.public_url.clone().or(file.public_url);
+        if let Some(u) = &public_url
+            && !(u.starts_with("https://") || u.starts_with("http://"))
+        {
+            bail!(
+                "invalid value {u:?} for {}: expected https://… or http://…",
+                names("public_url")
+            );
+        }
+        // Served over HTTPS (as the public address says) means Secure cookies unless told otherwise.
+        let secure_cookies = pick(
+            "secure_cookies",
+            serve.secure_cookies.as_ref(),
+            file.secure_cookies,
+            public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
+        )?;
+        let mailer = match serve.smtp_url.clone().or(file.smtp_url) {
+            None => None,
+            Some(url) => {
+                let Some(public) = &public_url else {
+                    bail!(
+                        "{} is set but {} is not: reset links need the site's public address",
+                        names("smtp_url"),
+                        names("public_url")
+                    );
+                };
+                let host = public
+                    .split("://")
+                    .nth(1)
+                    .unwrap_or_default()
+                    .split(['/', ':'])
+                    .next()
+                    .unwrap_or("localhost");
+                let from = serve
+                    .mail_from
+                    .clone()
+                    .or(file.mail_from)
+                    .unwrap_or_else(|| format!("noreply@{host}"));
+                Some(bantin_web::Mailer::new(&url, &from).map_err(|e| {
+                    anyhow::anyhow!(
+                        "{e}; check {} and {}",
+                        names("smtp_url"),
+                        names("mail_from")
+                    )
+                })?)
+            }
+        };
         let web = WebSettings {
             site_name: bantin_core::nfc(site_name.trim()),
             zone,
@@ -429,6 +490,8 @@ impl Settings {
             login_attempts_per_minute: u32::try_from(login_attempts_per_minute)?,
             posts_per_minute: u32::try_from(posts_per_minute)?,
             totp_required_roles: two_step_roles,
+            mailer,
+            public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
             ..defaults
         };
         Ok(Self {
@@ -510,6 +573,75 @@ mod tests {
         let s = Settings::load(&common(&dir), &serve).unwrap();
         assert_eq!(s.listen.port(), 9100);
         assert_eq!(s.web.per_page, 9);
+    }
+
+    #[test]
+    fn account_settings() {
+        let dir = data_with(
+            "session_idle_timeout = 600\nsession_warning = 30\ntwo_step_roles = \"administrator, editor-in-chief\"\n",
+        );
+        let s = Settings::load(&common(&dir), &ServeArgs::default()).unwrap();
+        assert_eq!(
+            (s.web.session_idle_timeout, s.web.session_warning),
+            (600, 30)
+        );
+        assert_eq!(
+            s.web.totp_required_roles,
+            vec![
+                bantin_core::account::Role::Administrator,
+                bantin_core::account::Role::EditorInChief
+            ]
+        );
+        let bad = |serve: ServeArgs| {
+            Settings::load(&common(&dir), &serve)
+                .unwrap_err()
+                .to_string()
+        };
+        let err = bad(ServeArgs {
+            session_warning: Some("600".into()),
+            ..Default::default()
+        });
+        assert!(
+            err.contains("BANTIN_SESSION_WARNING") && err.contains("shorter"),
+            "{err}"
+        );
+        let err = bad(ServeArgs {
+            two_step_roles: Some("root".into()),
+            ..Default::default()
+        });
+        assert!(
+            err.contains("\"root\"") && err.contains("BANTIN_TWO_STEP_ROLES"),
+            "{err}"
+        );
+        let err = bad(ServeArgs {
+            smtp_url: Some("smtp://127.0.0.1:25".into()),
+            ..Default::default()
+        });
+        assert!(err.contains("BANTIN_PUBLIC_URL"), "{err}");
+        let err = bad(ServeArgs {
+            smtp_url: Some("ftp://x".into()),
+            public_url: Some("https://cong.example.vn".into()),
+            ..Default::default()
+        });
+        assert!(err.contains("BANTIN_SMTP_URL"), "{err}");
+        let ok = Settings::load(
+            &common(&dir),
+            &ServeArgs {
+                smtp_url: Some("smtp://127.0.0.1:25".into()),
+                public_url: Some("https://cong.example.vn/".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert!(ok.web.mailer.is_some());
+        assert_eq!(
+            ok.web.public_url.as_deref(),
+            Some("https://cong.example.vn")
+        );
+        assert!(
+            ok.web.secure_cookies,
+            "an https public address implies Secure cookies"
+        );
     }
 
     #[test]

@@ -140,6 +140,12 @@ async fn run_on(store: &Store, command: UserCommand) -> Result<()> {
 /// password is never logged or stored in clear.
 pub async fn ensure_admin(store: &Store) -> Result<()> {
     if !store.users().await?.is_empty() {
+        if std::env::var_os("BANTIN_ADMIN_PASSWORD").is_some() {
+            // Said on standard output, where the newcomer is looking.
+            println!(
+                "bantin: BANTIN_ADMIN_PASSWORD bỏ qua vì đã có tài khoản; đổi mật khẩu bằng `bantin user passwd admin` (BANTIN_ADMIN_PASSWORD is ignored: accounts exist)"
+            );
+        }
         return Ok(());
     }
     let (password, generated) = match std::env::var("BANTIN_ADMIN_PASSWORD") {

@@ -73,6 +73,16 @@ fn safe_next(next: &str) -> String {
     }
 }
 
+/// The CSRF token of the pre-session forms (sign-in, forgotten password) and, when the
+/// browser has no sign-in cookie yet, the header that sets one.
+pub(crate) fn login_cookie_pair(
+    state: &AppState,
+    jar: &CookieJar,
+) -> Result<(String, Option<HeaderValue>), WebError> {
+    let (value, set) = login_cookie(state, jar)?;
+    Ok((state.signer().token("login", value.as_bytes()), set))
+}
+
 /// The sign-in cookie's value, or a new one (then `Some` header to set).
 fn login_cookie(
     state: &AppState,
@@ -129,7 +139,7 @@ fn login_page(state: &AppState, jar: &CookieJar, v: LoginView<'_>) -> Result<Res
     Ok(res)
 }
 
-fn login_csrf_ok(state: &AppState, jar: &CookieJar, token: &str) -> bool {
+pub(crate) fn login_csrf_ok(state: &AppState, jar: &CookieJar, token: &str) -> bool {
     jar.get(LOGIN_COOKIE).is_some_and(|c| {
         token.len() <= 64 && state.signer().verify("login", c.value().as_bytes(), token)
     })
@@ -149,6 +159,7 @@ pub(crate) async fn login_form(
     let notice = match q.reason.as_str() {
         "het-han" => Some(state.catalog().get("login.expired").to_owned()),
         "da-thoat" => Some(state.catalog().get("login.signed_out").to_owned()),
+        "da-dat-lai" => Some(state.catalog().get("reset.done").to_owned()),
         _ => None,
     };
     login_page(

@@ -4,6 +4,7 @@
 
 mod account;
 mod login;
+mod reset;
 mod users;
 
 use axum::Router;
@@ -87,6 +88,34 @@ fn entries() -> Vec<Entry> {
             "/admin/login/two-step",
             Public,
             post(login::two_step),
+        ),
+        entry(
+            g.clone(),
+            "/admin/forgot",
+            "/admin/forgot",
+            Public,
+            get(reset::forgot_form),
+        ),
+        entry(
+            p.clone(),
+            "/admin/forgot",
+            "/admin/forgot",
+            Public,
+            post(reset::forgot),
+        ),
+        entry(
+            g.clone(),
+            "/admin/reset/{token}",
+            "/admin/reset/1",
+            Public,
+            get(reset::reset_form),
+        ),
+        entry(
+            p.clone(),
+            "/admin/reset/{token}",
+            "/admin/reset/1",
+            Public,
+            post(reset::reset),
         ),
         entry(
             p.clone(),
