@@ -13,8 +13,29 @@ pub const MAX_INPUT_BYTES: usize = 1024;
 /// Shortest password accepted.
 pub const MIN_PASSWORD_CHARS: usize = 10;
 
-/// Passwords seen most often in leaks, and Vietnamese favourites; compared case-insensitively
-/// after removing spaces.
+/// Passwords of ten or more characters seen most often in leaks (see the file's header).
+const LEAKED_PASSWORDS: &str = include_str!("../data/common-passwords.txt");
+
+/// Both lists, squashed the way input is compared: lower case, no whitespace.
+static COMMON: std::sync::LazyLock<std::collections::HashSet<String>> =
+    std::sync::LazyLock::new(|| {
+        LEAKED_PASSWORDS
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .chain(COMMON_PASSWORDS.iter().copied())
+            .map(squash)
+            .collect()
+    });
+
+fn squash(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .collect::<String>()
+        .to_lowercase()
+}
+
+/// Vietnamese favourites and a few classics; compared case-insensitively after removing
+/// spaces, like the leaked list.
 const COMMON_PASSWORDS: &[&str] = &[
     "1234567890",
     "12345678910",
@@ -153,12 +174,7 @@ impl NewPassword {
         if s.chars().count() < MIN_PASSWORD_CHARS {
             return Err(AccountError::PasswordTooShort);
         }
-        let squashed: String = s
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect::<String>()
-            .to_lowercase();
-        if COMMON_PASSWORDS.contains(&squashed.as_str()) {
+        if COMMON.contains(&squash(s)) {
             return Err(AccountError::PasswordTooCommon);
         }
         Ok(Self(s.to_owned()))
@@ -262,6 +278,17 @@ mod tests {
             NewPassword::parse("mat khau 123"),
             Err(AccountError::PasswordTooCommon)
         ));
+        // From the leaked list, in any case.
+        for leaked in ["Qwertyuiop123", "1qaz2wsx3edc4rfv", "PASSWORD1234"] {
+            assert!(
+                matches!(
+                    NewPassword::parse(leaked),
+                    Err(AccountError::PasswordTooCommon)
+                ),
+                "{leaked}"
+            );
+        }
+        assert!(COMMON.len() > 1500);
         assert!(matches!(
             NewPassword::parse("dài đủ rồi\nnhưng"),
             Err(AccountError::ControlCharacters)
