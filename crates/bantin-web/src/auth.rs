@@ -62,6 +62,19 @@ impl CurrentUser {
                 .contains(&self.user.role())
     }
 
+    /// Appends an audit entry attributed to this account.
+    pub(crate) async fn record(
+        &self,
+        state: &AppState,
+        action: &str,
+        target: &str,
+        detail: &str,
+        ip: &str,
+    ) -> Result<(), WebError> {
+        let entry = self.audit(action, target, detail, ip);
+        Ok(state.store().append_audit(&entry, now()).await?)
+    }
+
     /// Audit entry attributed to this account.
     pub(crate) fn audit<'a>(
         &'a self,

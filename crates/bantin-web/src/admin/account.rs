@@ -143,12 +143,7 @@ pub(crate) async fn end_session(
         return Err(WebError::NotFound);
     }
     let target = format!("session:{id}");
-    state
-        .store()
-        .append_audit(
-            &cu.audit("session.ended", &target, "", &ip.to_string()),
-            now(),
-        )
+    cu.record(&state, "session.ended", &target, "", &ip.to_string())
         .await?;
     if id == cu.session.id {
         let mut res = Redirect::to("/admin/login?ly-do=da-thoat").into_response();
@@ -173,18 +168,14 @@ pub(crate) async fn end_other_sessions(
         .store()
         .delete_user_sessions(cu.user.id, Some(cu.session.id))
         .await?;
-    state
-        .store()
-        .append_audit(
-            &cu.audit(
-                "session.ended_others",
-                "",
-                &format!("{n} sessions"),
-                &ip.to_string(),
-            ),
-            now(),
-        )
-        .await?;
+    cu.record(
+        &state,
+        "session.ended_others",
+        "",
+        &format!("{n} sessions"),
+        &ip.to_string(),
+    )
+    .await?;
     Ok(Redirect::to("/admin/sessions?tb=da-ket-thuc").into_response())
 }
 
@@ -230,6 +221,16 @@ async fn account_page(
     Ok(res)
 }
 
+/// The account page again, with what went wrong.
+async fn account_error(
+    state: &AppState,
+    cu: &CurrentUser,
+    status: StatusCode,
+    message: String,
+) -> Result<Response, WebError> {
+    account_page(state, cu, status, Some(message), None).await
+}
+
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(crate) struct PasswordForm {
@@ -249,63 +250,45 @@ pub(crate) async fn change_password(
 ) -> Result<Response, WebError> {
     let cat = state.catalog();
     if !cu.csrf_ok(&state, &f.csrf) {
-        return account_page(
-            &state,
-            &cu,
-            StatusCode::FORBIDDEN,
-            Some(stale(&state)),
-            None,
-        )
-        .await;
+        return account_error(&state, &cu, StatusCode::FORBIDDEN, stale(&state)).await;
     }
     if f.current.len() > 1024 || f.new.len() > 1024 || f.confirm.len() > 1024 {
-        return account_page(
+        return account_error(
             &state,
             &cu,
             StatusCode::BAD_REQUEST,
-            Some(cat.get("login.too_long").to_owned()),
-            None,
+            cat.get("login.too_long").to_owned(),
         )
         .await;
     }
     let new = match NewPassword::parse(&f.new) {
         Ok(p) => p,
         Err(e) => {
-            return account_page(
-                &state,
-                &cu,
-                StatusCode::BAD_REQUEST,
-                Some(e.to_string()),
-                None,
-            )
-            .await;
+            return account_error(&state, &cu, StatusCode::BAD_REQUEST, e.to_string()).await;
         }
     };
     if f.new != f.confirm {
-        return account_page(
+        return account_error(
             &state,
             &cu,
             StatusCode::BAD_REQUEST,
-            Some(cat.get("account.mismatch").to_owned()),
-            None,
+            cat.get("account.mismatch").to_owned(),
         )
         .await;
     }
     let hash = cu.user.password_hash().to_owned();
     let current = f.current.clone();
-    let (ok, new_hash) = tokio::task::spawn_blocking(move || {
+    let (ok, new_hash) = super::argon2_work(&state, move || {
         let ok = verify_password(&current, &hash);
         (ok, ok.then(|| new.hash()))
     })
-    .await
-    .map_err(|e| WebError::Internal(e.to_string()))?;
+    .await?;
     let Some(new_hash) = new_hash.filter(|_| ok) else {
-        return account_page(
+        return account_error(
             &state,
             &cu,
             StatusCode::BAD_REQUEST,
-            Some(cat.get("account.wrong_current").to_owned()),
-            None,
+            cat.get("account.wrong_current").to_owned(),
         )
         .await;
     };
@@ -316,8 +299,7 @@ pub(crate) async fn change_password(
         .await?;
     let ip = ip.to_string();
     let target = format!("user:{}", cu.user.id);
-    store
-        .append_audit(&cu.audit("account.password_changed", &target, "", &ip), now)
+    cu.record(&state, "account.password_changed", &target, "", &ip)
         .await?;
     // Every session ended with the change; this browser continues in a fresh one.
     let token = auth::random_token()?;
@@ -479,11 +461,7 @@ pub(crate) async fn two_step_confirm(
         .await?;
     store.claim_totp_step(cu.user.id, step).await?;
     let target = format!("user:{}", cu.user.id);
-    store
-        .append_audit(
-            &cu.audit("account.two_step_on", &target, "", &ip.to_string()),
-            now,
-        )
+    cu.record(&state, "account.two_step_on", &target, "", &ip.to_string())
         .await?;
     let mut res = render(
         &state,
@@ -513,54 +491,38 @@ pub(crate) async fn two_step_off(
 ) -> Result<Response, WebError> {
     let cat = state.catalog();
     if !cu.csrf_ok(&state, &f.csrf) {
-        return account_page(
-            &state,
-            &cu,
-            StatusCode::FORBIDDEN,
-            Some(stale(&state)),
-            None,
-        )
-        .await;
+        return account_error(&state, &cu, StatusCode::FORBIDDEN, stale(&state)).await;
     }
     if state
         .settings()
         .totp_required_roles
         .contains(&cu.user.role())
     {
-        return account_page(
+        return account_error(
             &state,
             &cu,
             StatusCode::FORBIDDEN,
-            Some(cat.get("two_step.required").to_owned()),
-            None,
+            cat.get("two_step.required").to_owned(),
         )
         .await;
     }
     let hash = cu.user.password_hash().to_owned();
     let pw = f.password.clone();
-    let ok = pw.len() <= 1024
-        && tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
-            .await
-            .map_err(|e| WebError::Internal(e.to_string()))?;
+    let ok =
+        pw.len() <= 1024 && super::argon2_work(&state, move || verify_password(&pw, &hash)).await?;
     if !ok {
-        return account_page(
+        return account_error(
             &state,
             &cu,
             StatusCode::BAD_REQUEST,
-            Some(cat.get("account.wrong_current").to_owned()),
-            None,
+            cat.get("account.wrong_current").to_owned(),
         )
         .await;
     }
     let now = now();
     state.store().set_totp(cu.user.id, None, &[], now).await?;
     let target = format!("user:{}", cu.user.id);
-    state
-        .store()
-        .append_audit(
-            &cu.audit("account.two_step_off", &target, "", &ip.to_string()),
-            now,
-        )
+    cu.record(&state, "account.two_step_off", &target, "", &ip.to_string())
         .await?;
     Ok(Redirect::to("/admin/account?tb=da-tat").into_response())
 }

@@ -238,16 +238,9 @@ async fn record_failure(
     Ok(None)
 }
 
-/// Verifies a password off the async executor, a few at a time.
+/// Verifies a password off the async executor.
 async fn verify(state: &AppState, password: String, hash: String) -> Result<bool, WebError> {
-    let _permit = state
-        .hash_permits()
-        .acquire()
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-    tokio::task::spawn_blocking(move || verify_password(&password, &hash))
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))
+    super::argon2_work(state, move || verify_password(&password, &hash)).await
 }
 
 /// The key failures are counted under: the name as typed, normalised and bounded.
@@ -573,9 +566,7 @@ pub(crate) async fn logout(
     } else {
         "logout"
     };
-    store
-        .append_audit(&cu.audit(action, &target, "", &ip), now())
-        .await?;
+    cu.record(&state, action, &target, "", &ip).await?;
     let mut res = Redirect::to("/admin/login?ly-do=da-thoat").into_response();
     res.headers_mut()
         .append(header::SET_COOKIE, auth::removal(&state, SESSION_COOKIE));

@@ -344,6 +344,22 @@ pub(crate) fn render(
     Ok(Html(html).into_response())
 }
 
+/// Runs password hashing or verification off the async executor, a few at a time, so a
+/// flood of sign-ins cannot starve page rendering.
+pub(crate) async fn argon2_work<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, WebError> {
+    let _permit = state
+        .hash_permits()
+        .acquire()
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))
+}
+
 /// The message of a stale or missing CSRF token.
 pub(crate) fn stale(state: &AppState) -> String {
     state.catalog().get("form.stale").to_owned()

@@ -269,9 +269,7 @@ pub(crate) async fn reset(
             cat.get("reset.invalid").to_owned(),
         ));
     }
-    let new_hash = tokio::task::spawn_blocking(move || password.hash())
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let new_hash = super::argon2_work(&state, move || password.hash()).await?;
     store
         .set_user_password_by_id(user_id, &new_hash, now)
         .await?;

@@ -166,9 +166,7 @@ pub(crate) async fn create(
         Ok(p) => p,
         Err(e) => return again(StatusCode::BAD_REQUEST, e.to_string()).await,
     };
-    let hash = tokio::task::spawn_blocking(move || password.hash())
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let hash = super::argon2_work(&state, move || password.hash()).await?;
     let now = now();
     let store = state.store();
     let id = match store
@@ -205,11 +203,7 @@ pub(crate) async fn create(
     }
     let target = format!("user:{id}");
     let detail = format!("{} ({})", username, role.as_str());
-    store
-        .append_audit(
-            &cu.audit("user.created", &target, &detail, &ip.to_string()),
-            now,
-        )
+    cu.record(&state, "user.created", &target, &detail, &ip.to_string())
         .await?;
     Ok(Redirect::to(&format!("/admin/users/{id}?tb=luu")).into_response())
 }
@@ -255,6 +249,17 @@ async fn edit_page(
     )?;
     *res.status_mut() = status;
     Ok(res)
+}
+
+/// The account page again, with what went wrong.
+async fn refuse(
+    state: &AppState,
+    cu: &CurrentUser,
+    u: &User,
+    status: StatusCode,
+    message: String,
+) -> Result<Response, WebError> {
+    edit_page(state, cu, u, status, None, Some(message), None).await
 }
 
 #[derive(Deserialize, Default)]
@@ -369,11 +374,7 @@ pub(crate) async fn edit(
             format!("{:?}", f.categories)
         }
     );
-    store
-        .append_audit(
-            &cu.audit("user.updated", &target, &detail, &ip.to_string()),
-            now,
-        )
+    cu.record(&state, "user.updated", &target, &detail, &ip.to_string())
         .await?;
     Ok(Redirect::to(&format!("/admin/users/{}?tb=luu", u.id)).into_response())
 }
@@ -395,47 +396,22 @@ pub(crate) async fn reset_password(
 ) -> Result<Response, WebError> {
     let u = target_user(&state, &id).await?;
     if !cu.csrf_ok(&state, &f.csrf) {
-        return edit_page(
-            &state,
-            &cu,
-            &u,
-            StatusCode::FORBIDDEN,
-            None,
-            Some(stale(&state)),
-            None,
-        )
-        .await;
+        return refuse(&state, &cu, &u, StatusCode::FORBIDDEN, stale(&state)).await;
     }
     let password = match NewPassword::parse(&f.password) {
         Ok(p) => p,
         Err(e) => {
-            return edit_page(
-                &state,
-                &cu,
-                &u,
-                StatusCode::BAD_REQUEST,
-                None,
-                Some(e.to_string()),
-                None,
-            )
-            .await;
+            return refuse(&state, &cu, &u, StatusCode::BAD_REQUEST, e.to_string()).await;
         }
     };
-    let hash = tokio::task::spawn_blocking(move || password.hash())
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let hash = super::argon2_work(&state, move || password.hash()).await?;
     let now = now();
     state
         .store()
         .set_user_password_by_id(u.id, &hash, now)
         .await?;
     let target = format!("user:{}", u.id);
-    state
-        .store()
-        .append_audit(
-            &cu.audit("user.password_reset", &target, "", &ip.to_string()),
-            now,
-        )
+    cu.record(&state, "user.password_reset", &target, "", &ip.to_string())
         .await?;
     if u.id == cu.user.id {
         return Ok(Redirect::to("/admin/login").into_response());
@@ -461,28 +437,19 @@ pub(crate) async fn set_active(
 ) -> Result<Response, WebError> {
     let u = target_user(&state, &id).await?;
     if !cu.csrf_ok(&state, &f.csrf) {
-        return edit_page(
-            &state,
-            &cu,
-            &u,
-            StatusCode::FORBIDDEN,
-            None,
-            Some(stale(&state)),
-            None,
-        )
-        .await;
+        return refuse(&state, &cu, &u, StatusCode::FORBIDDEN, stale(&state)).await;
     }
     let active = f.active == "1";
     if !active && u.id == cu.user.id {
         let m = state.catalog().get("users.not_self").to_owned();
-        return edit_page(&state, &cu, &u, StatusCode::CONFLICT, None, Some(m), None).await;
+        return refuse(&state, &cu, &u, StatusCode::CONFLICT, m).await;
     }
     if !active
         && u.role() == Role::Administrator
         && state.store().active_administrators().await? <= 1
     {
         let m = state.catalog().get("users.keep_admin").to_owned();
-        return edit_page(&state, &cu, &u, StatusCode::CONFLICT, None, Some(m), None).await;
+        return refuse(&state, &cu, &u, StatusCode::CONFLICT, m).await;
     }
     let now = now();
     state
@@ -495,9 +462,7 @@ pub(crate) async fn set_active(
     } else {
         "user.disabled"
     };
-    state
-        .store()
-        .append_audit(&cu.audit(action, &target, "", &ip.to_string()), now)
+    cu.record(&state, action, &target, "", &ip.to_string())
         .await?;
     Ok(Redirect::to(&format!("/admin/users/{}?tb=luu", u.id)).into_response())
 }
@@ -512,26 +477,12 @@ pub(crate) async fn reset_two_step(
 ) -> Result<Response, WebError> {
     let u = target_user(&state, &id).await?;
     if !cu.csrf_ok(&state, &f.csrf) {
-        return edit_page(
-            &state,
-            &cu,
-            &u,
-            StatusCode::FORBIDDEN,
-            None,
-            Some(stale(&state)),
-            None,
-        )
-        .await;
+        return refuse(&state, &cu, &u, StatusCode::FORBIDDEN, stale(&state)).await;
     }
     let now = now();
     state.store().set_totp(u.id, None, &[], now).await?;
     let target = format!("user:{}", u.id);
-    state
-        .store()
-        .append_audit(
-            &cu.audit("user.two_step_reset", &target, "", &ip.to_string()),
-            now,
-        )
+    cu.record(&state, "user.two_step_reset", &target, "", &ip.to_string())
         .await?;
     Ok(Redirect::to(&format!("/admin/users/{}?tb=luu", u.id)).into_response())
 }
