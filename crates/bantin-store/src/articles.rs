@@ -479,4 +479,32 @@ impl Store {
             Ok::<(), StoreError>(())
         })
     }
+
+    /// Article counts by (main category, status), for dashboards to sum over the categories
+    /// an account may act in.
+    pub async fn article_counts(&self) -> Result<Vec<(i64, String, i64)>> {
+        let rows = with_db!(self, |p| {
+            sqlx::query_as::<_, (i64, String, i64)>(
+                "SELECT category_id, status, CAST(COUNT(*) AS BIGINT) FROM articles
+                 GROUP BY category_id, status",
+            )
+            .fetch_all(p)
+            .await
+        })?;
+        Ok(rows)
+    }
+
+    /// Articles waiting for review, oldest first.
+    pub async fn pending_articles(&self, limit: i64) -> Result<Vec<crate::ArticleSummary>> {
+        let rows = with_db!(self, |p| {
+            sqlx::query_as::<_, crate::ArticleSummary>(
+                "SELECT id, slug, title, lead, image_url, image_alt, publish_at, category_id
+                 FROM articles WHERE status = 'pending' ORDER BY updated_at, id LIMIT $1",
+            )
+            .bind(limit.clamp(1, 500))
+            .fetch_all(p)
+            .await
+        })?;
+        Ok(rows)
+    }
 }

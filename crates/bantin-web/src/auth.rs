@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
@@ -18,7 +18,7 @@ use minijinja::context;
 use sha2::{Digest, Sha256};
 
 use crate::pages::now;
-use crate::security::ClientIp;
+use crate::security::{ClientIp, wants_json};
 use crate::{AppState, WebError};
 
 /// The session cookie. The page cache lets requests carrying it through.
@@ -108,9 +108,7 @@ pub(crate) fn hash_token(token: &str) -> String {
 
 /// A fresh random token (256 bits, hex).
 pub(crate) fn random_token() -> Result<String, WebError> {
-    let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| WebError::Internal(format!("randomness: {e}")))?;
-    Ok(hex::encode(bytes))
+    crate::security::random_hex(32)
 }
 
 /// A cookie with the attributes every cookie of ours carries.
@@ -127,7 +125,7 @@ pub(crate) fn cookie(state: &AppState, name: &'static str, value: String) -> Coo
 pub(crate) fn removal(state: &AppState, name: &'static str) -> HeaderValue {
     let mut c = cookie(state, name, String::new());
     c.make_removal();
-    HeaderValue::from_str(&c.encoded().to_string()).expect("cookie encodes to a header value")
+    set_cookie(&c)
 }
 
 /// A `Set-Cookie` header value.
@@ -158,9 +156,10 @@ pub(crate) async fn resolve(
     let current = match load(&state, &token, counts_as_activity, &ip).await {
         Ok(c) => c,
         Err(e) => {
-            // A database hiccup reads as signed out for this request, never as a 500.
+            // A database hiccup reads as signed out for this request, never as a 500, and
+            // keeps the cookie: the session may be fine on the next request.
             tracing::error!(error = %e, "looking up a session failed");
-            None
+            return next.run(req).await;
         }
     };
     let Some(current) = current else {
@@ -322,13 +321,6 @@ pub(crate) async fn gate(
         _ => {}
     }
     next.run(req).await
-}
-
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"))
 }
 
 /// Anonymous request to a protected route: JSON 401 for scripts, else the sign-in page with

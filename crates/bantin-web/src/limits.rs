@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Json, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::security::ClientIp;
+use crate::security::{ClientIp, wants_json};
 use crate::{AppState, WebError, WebSettings};
 
 /// The limiters of one process.
@@ -82,12 +82,7 @@ pub(crate) async fn limit_posts(
     let message = state
         .catalog()
         .format("limit.too_many", &[("seconds", &wait.to_string())]);
-    let wants_json = req
-        .headers()
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"));
-    let mut res = if wants_json {
+    let mut res = if wants_json(req.headers()) {
         (
             StatusCode::TOO_MANY_REQUESTS,
             Json(serde_json::json!({ "ok": false, "message": message })),

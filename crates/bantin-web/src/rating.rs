@@ -3,7 +3,7 @@
 //! plain forms back to the article.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use axum_extra::extract::SignedCookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
@@ -12,7 +12,7 @@ use bantin_store::{Vote, VoteOutcome};
 use serde::Serialize;
 
 use crate::pages::{Site, now};
-use crate::security::ClientIp;
+use crate::security::{ClientIp, random_hex, wants_json};
 use crate::{AppState, WebError};
 
 /// Name of the cookie holding the visitor's durable voter key.
@@ -27,20 +27,6 @@ struct RateReply {
     average: Option<String>,
     summary: Option<String>,
     rank: Option<String>,
-}
-
-fn wants_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"))
-}
-
-fn new_voter_key() -> Result<String, WebError> {
-    let mut bytes = [0u8; 16];
-    getrandom::fill(&mut bytes)
-        .map_err(|e| WebError::Internal(format!("random voter key: {e}")))?;
-    Ok(hex::encode(bytes))
 }
 
 /// `POST /rate/{id}` with form fields `point` (1–5) and `token`.
@@ -104,7 +90,7 @@ pub(crate) async fn rate(
     let (jar, voter) = match jar.get(VOTER_COOKIE).map(|c| c.value().to_owned()) {
         Some(v) if v.len() == 32 && v.bytes().all(|b| b.is_ascii_hexdigit()) => (jar, v),
         _ => {
-            let key = match new_voter_key() {
+            let key = match random_hex(16) {
                 Ok(k) => k,
                 Err(e) => return e.into_response(),
             };

@@ -104,6 +104,21 @@ impl FromRequestParts<AppState> for ClientIp {
     }
 }
 
+/// Whether the client asked for JSON (scripts) rather than a page.
+pub(crate) fn wants_json(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("application/json"))
+}
+
+/// `bytes` random bytes from the operating system, hex-encoded.
+pub(crate) fn random_hex(bytes: usize) -> Result<String, WebError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| WebError::Internal(format!("randomness: {e}")))?;
+    Ok(hex::encode(buf))
+}
+
 /// Rejects request targets no page of ours has: overlong ones (414) and paths holding
 /// control characters or dot segments (404), before routing does any work.
 pub(crate) async fn guard_request(req: Request, next: Next) -> Response {

@@ -975,3 +975,22 @@ async fn without_smtp_the_forgotten_password_page_points_to_an_administrator() {
     assert!(page.body.contains("Hãy liên hệ quản trị viên"));
     assert!(!page.body.contains("name=\"who\""));
 }
+
+#[tokio::test]
+async fn a_database_failure_does_not_sign_anyone_out() {
+    let app = TestApp::with_demo().await;
+    app.add_user("admin", Role::Administrator).await;
+    let mut a = Agent::new(&app, "198.51.100.50:4000");
+    a.sign_in("admin", PASSWORD).await;
+    app.store().close().await;
+    // The sign-in page needs no database; the session lookup fails and must not clear the cookie.
+    let res = a.get("/admin/login").await;
+    assert_eq!(res.status, StatusCode::OK);
+    assert!(
+        !res.set_cookies()
+            .iter()
+            .any(|(n, _, _)| n == "bantin_session"),
+        "{:?}",
+        res.set_cookies()
+    );
+}
