@@ -2,6 +2,7 @@
 //! every admin route and API call asks the same question.
 
 use crate::account::Role;
+use crate::ids::CategoryId;
 
 /// Something an account may be allowed to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -40,12 +41,12 @@ pub struct Rights {
     /// Every category (administrators always).
     pub all_categories: bool,
     /// The assigned categories when not `all_categories`.
-    pub categories: Vec<i64>,
+    pub categories: Vec<CategoryId>,
 }
 
 impl Rights {
     /// Whether `cap` is allowed; `category` is the category acted in, for content actions.
-    pub fn allows(&self, cap: Capability, category: Option<i64>) -> bool {
+    pub fn allows(&self, cap: Capability, category: Option<CategoryId>) -> bool {
         if !self.role.grants(cap) {
             return false;
         }
@@ -60,7 +61,7 @@ impl Rights {
     }
 
     /// The categories content actions are limited to, `None` meaning all.
-    pub fn category_scope(&self) -> Option<&[i64]> {
+    pub fn category_scope(&self) -> Option<&[CategoryId]> {
         (!(self.role == Role::Administrator || self.all_categories))
             .then_some(self.categories.as_slice())
     }
@@ -74,8 +75,12 @@ mod tests {
         Rights {
             role,
             all_categories: all,
-            categories: cats.to_vec(),
+            categories: cats.iter().copied().map(CategoryId::new).collect(),
         }
+    }
+
+    fn c(id: i64) -> Option<CategoryId> {
+        Some(CategoryId::new(id))
     }
 
     #[test]
@@ -84,15 +89,15 @@ mod tests {
         let chief = rights(Role::EditorInChief, false, &[3]);
         let editor = rights(Role::Editor, true, &[]);
         assert!(admin.allows(Capability::ManageUsers, None));
-        assert!(admin.allows(Capability::Publish, Some(9)));
+        assert!(admin.allows(Capability::Publish, c(9)));
         assert!(!chief.allows(Capability::ManageUsers, None));
         assert!(!chief.allows(Capability::ViewAudit, None));
-        assert!(chief.allows(Capability::Publish, Some(3)));
-        assert!(!chief.allows(Capability::Publish, Some(4)));
-        assert!(editor.allows(Capability::Write, Some(4)));
-        assert!(!editor.allows(Capability::Publish, Some(4)));
+        assert!(chief.allows(Capability::Publish, c(3)));
+        assert!(!chief.allows(Capability::Publish, c(4)));
+        assert!(editor.allows(Capability::Write, c(4)));
+        assert!(!editor.allows(Capability::Publish, c(4)));
         assert!(editor.allows(Capability::SignIn, None));
-        assert_eq!(chief.category_scope(), Some(&[3][..]));
+        assert_eq!(chief.category_scope(), Some(&[CategoryId::new(3)][..]));
         assert_eq!(admin.category_scope(), None);
     }
 }

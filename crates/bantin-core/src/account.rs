@@ -119,6 +119,71 @@ pub enum AccountError {
     /// An unknown role name.
     #[error("vai trò không hợp lệ (administrator, editor-in-chief, editor)")]
     BadRole,
+    /// A display name over [`DisplayName::MAX_CHARS`] or with control characters.
+    #[error("tên hiển thị tối đa 100 ký tự, không chứa ký tự điều khiển")]
+    BadDisplayName,
+    /// Not an email address.
+    #[error("địa chỉ email không hợp lệ")]
+    BadEmail,
+}
+
+/// The name shown to others: up to [`DisplayName::MAX_CHARS`] characters, no control
+/// characters, trimmed, NFC. May be empty (the username is shown then).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DisplayName(String);
+
+impl DisplayName {
+    /// Longest display name, in characters.
+    pub const MAX_CHARS: usize = 100;
+
+    /// Checks and normalises a display name.
+    pub fn parse(s: &str) -> Result<Self, AccountError> {
+        let s = crate::nfc(s.trim());
+        if s.chars().count() > Self::MAX_CHARS || s.chars().any(char::is_control) {
+            return Err(AccountError::BadDisplayName);
+        }
+        Ok(Self(s))
+    }
+
+    /// The name.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An email address for password resets, or none (empty). Only its shape is checked: one
+/// `@` with something on both sides, no spaces or control characters, at most 254 bytes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Email(String);
+
+impl Email {
+    /// Checks an address; an empty string is "no address".
+    pub fn parse(s: &str) -> Result<Self, AccountError> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Ok(Self::default());
+        }
+        let ok = s.len() <= 254
+            && !s.chars().any(|c| c.is_control() || c.is_whitespace())
+            && s.split_once('@').is_some_and(|(local, domain)| {
+                !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+            });
+        if ok {
+            Ok(Self(s.to_owned()))
+        } else {
+            Err(AccountError::BadEmail)
+        }
+    }
+
+    /// The address, empty when there is none.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether there is no address.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
 }
 
 fn check_raw(s: &str) -> Result<(), AccountError> {
@@ -241,6 +306,25 @@ impl FromStr for Role {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emails_and_display_names() {
+        assert!(Email::parse("").unwrap().is_empty());
+        assert_eq!(Email::parse(" a@b.vn ").unwrap().as_str(), "a@b.vn");
+        for bad in ["a", "@b", "a@", "a b@c", "a@b@c", "a\n@b"] {
+            assert_eq!(Email::parse(bad), Err(AccountError::BadEmail), "{bad}");
+        }
+        assert_eq!(
+            Email::parse(&format!("{}@b.vn", "x".repeat(260))),
+            Err(AccountError::BadEmail)
+        );
+        assert_eq!(
+            DisplayName::parse("  Hà Ngọc  ").unwrap().as_str(),
+            "Hà Ngọc"
+        );
+        assert!(DisplayName::parse(&"ạ".repeat(101)).is_err());
+        assert!(DisplayName::parse("a\u{7}b").is_err());
+    }
 
     #[test]
     fn usernames() {

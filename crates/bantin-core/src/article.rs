@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::time::UnixTime;
+
 /// Where an article stands in the newsroom's workflow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum ArticleStatus {
@@ -86,20 +88,20 @@ impl FromStr for CategoryStatus {
 }
 
 /// The facts that decide whether readers may see an article.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Visibility {
     /// Workflow status.
     pub status: ArticleStatus,
-    /// Publish time, Unix seconds.
-    pub publish_at: i64,
-    /// Expiry time, Unix seconds, if any.
-    pub expire_at: Option<i64>,
+    /// Publish time.
+    pub publish_at: UnixTime,
+    /// Expiry time, if any.
+    pub expire_at: Option<UnixTime>,
 }
 
 impl Visibility {
     /// Readers see only published articles whose publish time has passed and that have not
     /// expired. The store's list queries apply the same rule in SQL.
-    pub fn is_public(&self, now: i64) -> bool {
+    pub fn is_public(&self, now: UnixTime) -> bool {
         self.status == ArticleStatus::Published
             && self.publish_at <= now
             && self.expire_at.is_none_or(|e| e > now)
@@ -125,11 +127,11 @@ mod tests {
 
     #[test]
     fn visibility_rules() {
-        let now = 1_000;
-        let v = |status, publish_at, expire_at| Visibility {
+        let now = UnixTime::from_second(1_000);
+        let v = |status, publish_at: i64, expire_at: Option<i64>| Visibility {
             status,
-            publish_at,
-            expire_at,
+            publish_at: UnixTime::from_second(publish_at),
+            expire_at: expire_at.map(UnixTime::from_second),
         };
         assert!(v(ArticleStatus::Published, 1_000, None).is_public(now));
         assert!(v(ArticleStatus::Published, 10, Some(1_001)).is_public(now));

@@ -5,13 +5,18 @@ pub mod access;
 pub mod account;
 pub mod article;
 pub mod html;
+pub mod ids;
 pub mod rating;
 pub mod text;
 pub mod time;
 pub mod totp;
+pub mod url;
 
 pub use article::{ArticleStatus, CategoryStatus, Visibility};
 pub use html::SanitizedHtml;
+pub use ids::{ArticleId, CategoryId, ChangeId, InvalidId, SessionId, UserId};
 pub use rating::{Rating, RatingSummary};
 pub use text::{Slug, alt_from_filename, fold, nfc};
-pub use time::{SiteZone, day_start, format_date, format_date_line, format_date_time};
+pub use time::{
+    Clock, SiteZone, UnixTime, day_start, format_date, format_date_line, format_date_time,
+};

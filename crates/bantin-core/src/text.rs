@@ -137,6 +137,14 @@ pub fn alt_from_filename(path: &str) -> String {
     out.trim_end().to_owned()
 }
 
+impl std::str::FromStr for Slug {
+    type Err = SlugError;
+
+    fn from_str(s: &str) -> Result<Self, SlugError> {
+        Self::parse(s)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

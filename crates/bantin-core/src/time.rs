@@ -1,9 +1,139 @@
 //! Time as readers see it: instants are stored as UTC Unix seconds and shown in the site's
 //! zone with Vietnamese weekday names and `dd/mm/yyyy HH:MM` dates.
 
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
 use jiff::Timestamp;
 use jiff::civil::Weekday;
 use jiff::tz::TimeZone;
+
+/// An instant in whole seconds since the Unix epoch, UTC: how every time is stored and
+/// compared. Shown to people only through the `format_*` functions, in the site's zone.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::Type), sqlx(transparent))]
+#[serde(transparent)]
+pub struct UnixTime(i64);
+
+impl UnixTime {
+    /// The epoch itself.
+    pub const EPOCH: Self = Self(0);
+
+    /// The instant `seconds` after the epoch.
+    pub const fn from_second(seconds: i64) -> Self {
+        Self(seconds)
+    }
+
+    /// Seconds since the epoch.
+    pub const fn as_second(self) -> i64 {
+        self.0
+    }
+
+    /// `seconds` later (earlier when negative), saturating at the ends of the range.
+    #[must_use]
+    pub const fn plus(self, seconds: i64) -> Self {
+        Self(self.0.saturating_add(seconds))
+    }
+
+    /// `seconds` earlier, saturating.
+    #[must_use]
+    pub const fn minus(self, seconds: i64) -> Self {
+        Self(self.0.saturating_sub(seconds))
+    }
+
+    /// Whole seconds from `earlier` to `self` (negative when `earlier` is later).
+    pub const fn since(self, earlier: Self) -> i64 {
+        self.0.saturating_sub(earlier.0)
+    }
+
+    /// As a jiff timestamp (out-of-range values, only from corrupt rows, read as the epoch).
+    pub fn timestamp(self) -> Timestamp {
+        timestamp(self.0)
+    }
+}
+
+impl std::ops::Add<i64> for UnixTime {
+    type Output = Self;
+
+    /// `seconds` later, saturating.
+    fn add(self, seconds: i64) -> Self {
+        self.plus(seconds)
+    }
+}
+
+impl std::ops::Sub<i64> for UnixTime {
+    type Output = Self;
+
+    /// `seconds` earlier, saturating.
+    fn sub(self, seconds: i64) -> Self {
+        self.minus(seconds)
+    }
+}
+
+impl From<Timestamp> for UnixTime {
+    fn from(t: Timestamp) -> Self {
+        Self(t.as_second())
+    }
+}
+
+impl fmt::Display for UnixTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.timestamp().fmt(f)
+    }
+}
+
+/// Where "now" comes from. Production reads the system clock; tests use a manual clock and
+/// move it forward instead of sleeping. Cheap to clone; clones share the same time.
+#[derive(Clone, Debug)]
+pub struct Clock(Arc<Source>);
+
+#[derive(Debug)]
+enum Source {
+    System,
+    Manual(AtomicI64),
+}
+
+impl Clock {
+    /// The system clock.
+    pub fn system() -> Self {
+        Self(Arc::new(Source::System))
+    }
+
+    /// A clock that stands still at `start` until moved.
+    pub fn manual(start: UnixTime) -> Self {
+        Self(Arc::new(Source::Manual(AtomicI64::new(start.0))))
+    }
+
+    /// The current instant.
+    pub fn now(&self) -> UnixTime {
+        match &*self.0 {
+            Source::System => UnixTime(Timestamp::now().as_second()),
+            Source::Manual(t) => UnixTime(t.load(Ordering::Acquire)),
+        }
+    }
+
+    /// Whether this clock only moves when told to.
+    pub fn is_manual(&self) -> bool {
+        matches!(&*self.0, Source::Manual(_))
+    }
+
+    /// Moves a manual clock `seconds` forward; the system clock cannot be moved, so this
+    /// does nothing there.
+    pub fn advance(&self, seconds: i64) {
+        if let Source::Manual(t) = &*self.0 {
+            t.fetch_add(seconds, Ordering::AcqRel);
+        }
+    }
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Self::system()
+    }
+}
 
 /// The zone the site shows times in (default `Asia/Ho_Chi_Minh`).
 #[derive(Clone, Debug)]
@@ -41,7 +171,8 @@ impl SiteZone {
     }
 
     /// Days since the Unix epoch in this zone: the key for "once per visitor per day".
-    pub fn day_number(&self, unix_seconds: i64) -> i64 {
+    pub fn day_number(&self, at: UnixTime) -> i64 {
+        let unix_seconds = at.0;
         let zdt = timestamp(unix_seconds).to_zoned_datetime(self.tz.clone());
         let offset = i64::from(zdt.offset().seconds());
         (unix_seconds + offset).div_euclid(86_400)
@@ -73,8 +204,8 @@ pub fn weekday_vi(weekday: Weekday) -> &'static str {
 }
 
 /// The article date line: `Thứ ba - 25/10/2022 13:19`.
-pub fn format_date_line(unix_seconds: i64, zone: &SiteZone) -> String {
-    let zdt = timestamp(unix_seconds).to_zoned_datetime(zone.tz.clone());
+pub fn format_date_line(at: UnixTime, zone: &SiteZone) -> String {
+    let zdt = at.timestamp().to_zoned_datetime(zone.tz.clone());
     format!(
         "{} - {:02}/{:02}/{:04} {:02}:{:02}",
         weekday_vi(zdt.weekday()),
@@ -87,14 +218,14 @@ pub fn format_date_line(unix_seconds: i64, zone: &SiteZone) -> String {
 }
 
 /// A short date: `25/10/2022`.
-pub fn format_date(unix_seconds: i64, zone: &SiteZone) -> String {
-    let zdt = timestamp(unix_seconds).to_zoned_datetime(zone.tz.clone());
+pub fn format_date(at: UnixTime, zone: &SiteZone) -> String {
+    let zdt = at.timestamp().to_zoned_datetime(zone.tz.clone());
     format!("{:02}/{:02}/{:04}", zdt.day(), zdt.month(), zdt.year())
 }
 
 /// A date and time to the second: `25/10/2022 13:19:05`.
-pub fn format_date_time(unix_seconds: i64, zone: &SiteZone) -> String {
-    let zdt = timestamp(unix_seconds).to_zoned_datetime(zone.tz.clone());
+pub fn format_date_time(at: UnixTime, zone: &SiteZone) -> String {
+    let zdt = at.timestamp().to_zoned_datetime(zone.tz.clone());
     format!(
         "{:02}/{:02}/{:04} {:02}:{:02}:{:02}",
         zdt.day(),
@@ -107,19 +238,19 @@ pub fn format_date_time(unix_seconds: i64, zone: &SiteZone) -> String {
 }
 
 /// The first second of a `yyyy-mm-dd` day in the zone (what a date field sends).
-pub fn day_start(date: &str, zone: &SiteZone) -> Option<i64> {
+pub fn day_start(date: &str, zone: &SiteZone) -> Option<UnixTime> {
     let d: jiff::civil::Date = date.trim().parse().ok()?;
-    Some(
+    Some(UnixTime(
         d.to_zoned_datetime(zone.tz.clone())
             .ok()?
             .timestamp()
             .as_second(),
-    )
+    ))
 }
 
 /// RFC 3339 with the zone's offset, for `<time datetime>` and metadata.
-pub fn format_rfc3339(unix_seconds: i64, zone: &SiteZone) -> String {
-    let zdt = timestamp(unix_seconds).to_zoned_datetime(zone.tz.clone());
+pub fn format_rfc3339(at: UnixTime, zone: &SiteZone) -> String {
+    let zdt = at.timestamp().to_zoned_datetime(zone.tz.clone());
     zdt.timestamp()
         .display_with_offset(zdt.offset())
         .to_string()
@@ -129,8 +260,18 @@ pub fn format_rfc3339(unix_seconds: i64, zone: &SiteZone) -> String {
 mod tests {
     use super::*;
 
-    fn at(s: &str) -> i64 {
-        s.parse::<Timestamp>().unwrap().as_second()
+    fn at(s: &str) -> UnixTime {
+        s.parse::<Timestamp>().unwrap().into()
+    }
+
+    #[test]
+    fn manual_clock_moves_only_when_told() {
+        let c = Clock::manual(UnixTime::from_second(100));
+        let shared = c.clone();
+        assert_eq!(c.now(), UnixTime::from_second(100));
+        shared.advance(5);
+        assert_eq!(c.now().since(UnixTime::from_second(100)), 5);
+        assert!(Clock::system().now() > UnixTime::from_second(1_700_000_000));
     }
 
     #[test]

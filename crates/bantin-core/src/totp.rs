@@ -53,7 +53,8 @@ impl TotpSecret {
     }
 
     /// The time step `code` is valid for at `now` (one step of clock drift either way).
-    pub fn verify(&self, code: &str, now: i64) -> Option<i64> {
+    pub fn verify(&self, code: &str, now: crate::UnixTime) -> Option<i64> {
+        let now = now.as_second();
         let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
         if code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
             return None;
@@ -64,7 +65,8 @@ impl TotpSecret {
     }
 
     /// The code for `now` (for tests and the enrolment check).
-    pub fn code_at(&self, now: i64) -> String {
+    pub fn code_at(&self, now: crate::UnixTime) -> String {
+        let now = now.as_second();
         self.totp("bantin", "user")
             .map(|t| t.generate(u64::try_from(now).unwrap_or(0)).to_string())
             .unwrap_or_default()
@@ -109,12 +111,12 @@ mod tests {
         let s = TotpSecret::generate();
         let stored = s.to_stored();
         let back = TotpSecret::from_stored(&stored).unwrap();
-        let now = 1_800_000_000;
+        let now = crate::UnixTime::from_second(1_800_000_000);
         let code = back.code_at(now);
         assert_eq!(code.len(), 6);
         assert!(s.verify(&code, now).is_some());
-        assert!(s.verify(&code, now + 30).is_some(), "one step of drift");
-        assert!(s.verify(&code, now + 90).is_none());
+        assert!(s.verify(&code, now.plus(30)).is_some(), "one step of drift");
+        assert!(s.verify(&code, now.plus(90)).is_none());
         assert!(s.verify("12345", now).is_none());
         assert!(s.verify("abcdef", now).is_none());
         assert!(

@@ -1,8 +1,10 @@
 //! Articles: reading what readers may see, writing new ones, counting views.
 
-use bantin_core::{ArticleStatus, SanitizedHtml, Slug, nfc};
+use bantin_core::{
+    ArticleId, ArticleStatus, CategoryId, SanitizedHtml, Slug, UnixTime, UserId, Visibility, nfc,
+};
 
-use crate::{Article, ArticleSummary, Result, Store, StoreError, with_db};
+use crate::{Article, ArticleSummary, Result, Store, StoreError, Tx, with_db, with_tx};
 
 /// Largest page of a list query, whatever the caller asks for.
 pub const PAGE_MAX: i64 = 100;
@@ -12,8 +14,8 @@ pub const PAGE_MAX: i64 = 100;
 pub struct NewArticle {
     /// Title.
     pub title: String,
-    /// URL slug; derived from the title when `None`.
-    pub slug: Option<Slug>,
+    /// URL slug (the service derives it from the title unless the newsroom gave one).
+    pub slug: Slug,
     /// Lead paragraph, plain text.
     pub lead: String,
     /// Body, already sanitised.
@@ -32,14 +34,37 @@ pub struct NewArticle {
     pub tags: Vec<String>,
     /// Workflow status.
     pub status: ArticleStatus,
-    /// Publish time, Unix seconds.
-    pub publish_at: i64,
-    /// Expiry time, Unix seconds.
-    pub expire_at: Option<i64>,
+    /// Publish time.
+    pub publish_at: UnixTime,
+    /// Expiry time.
+    pub expire_at: Option<UnixTime>,
     /// Main category.
-    pub category_id: i64,
+    pub category_id: CategoryId,
     /// Other categories it is listed in.
-    pub extra_category_ids: Vec<i64>,
+    pub extra_category_ids: Vec<CategoryId>,
+}
+
+impl NewArticle {
+    /// Every category it is listed in, the main one first.
+    pub fn categories(&self) -> Vec<CategoryId> {
+        std::iter::once(self.category_id)
+            .chain(self.extra_category_ids.iter().copied())
+            .collect()
+    }
+}
+
+/// Where an article is listed and whether readers see it: what decides which pages a change
+/// to it touches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArticlePlacement {
+    /// URL slug.
+    pub slug: String,
+    /// Main category.
+    pub main: CategoryId,
+    /// Every category it is listed in, the main one included.
+    pub categories: Vec<CategoryId>,
+    /// Status and times.
+    pub visibility: Visibility,
 }
 
 /// Public articles (`$2` = now) listed in category `$1` or any of its descendants. Walks
@@ -128,10 +153,7 @@ struct Prepared<'a> {
 
 fn prepare(a: &NewArticle) -> Result<Prepared<'_>> {
     let title = nfc(a.title.trim());
-    let slug = match &a.slug {
-        Some(s) => s.clone(),
-        None => Slug::from_title(&title).map_err(|e| StoreError::Invalid(e.to_string()))?,
-    };
+    let slug = a.slug.clone();
     let mut tags: Vec<(String, Slug)> = Vec::new();
     for name in &a.tags {
         let name = nfc(name.trim());
@@ -149,11 +171,11 @@ fn prepare(a: &NewArticle) -> Result<Prepared<'_>> {
     })
 }
 
-const ARTICLE_COLUMNS: &str = "id, slug, title, lead, body_html, image_url, image_alt, image_caption, author, source, status, publish_at, expire_at, category_id, view_count, rating_total, rating_count, created_at, updated_at";
+const ARTICLE_COLUMNS: &str = "id, slug, title, lead, body_html, image_url, image_alt, image_caption, author, source, status, publish_at, expire_at, category_id, view_count, rating_total, rating_count, created_by, created_at, updated_at";
 
 impl Store {
     /// One article by id, whatever its status (callers apply the visibility rule).
-    pub async fn article(&self, id: i64) -> Result<Option<Article>> {
+    pub async fn article(&self, id: ArticleId) -> Result<Option<Article>> {
         let row = with_db!(self, |p| sqlx::query_as::<_, Article>(sqlx::AssertSqlSafe(
             format!("SELECT {ARTICLE_COLUMNS} FROM articles WHERE id = $1")
         ))
@@ -164,7 +186,7 @@ impl Store {
     }
 
     /// Tag names of an article, in order.
-    pub async fn article_tags(&self, id: i64) -> Result<Vec<String>> {
+    pub async fn article_tags(&self, id: ArticleId) -> Result<Vec<String>> {
         let rows = with_db!(self, |p| sqlx::query_scalar::<_, String>(
             "SELECT t.name FROM article_tags at JOIN tags t ON t.id = at.tag_id
              WHERE at.article_id = $1 ORDER BY at.position, t.name"
@@ -178,8 +200,8 @@ impl Store {
     /// Public articles listed in a category or any of its descendants, newest first.
     pub async fn category_articles(
         &self,
-        category_id: i64,
-        now: i64,
+        category_id: CategoryId,
+        now: UnixTime,
         limit: i64,
         offset: i64,
     ) -> Result<Vec<ArticleSummary>> {
@@ -202,8 +224,8 @@ impl Store {
     /// than `at_most`: the cost grows with the pages a reader asks for, not with the archive.
     pub async fn category_article_count(
         &self,
-        category_id: i64,
-        now: i64,
+        category_id: CategoryId,
+        now: UnixTime,
         at_most: i64,
     ) -> Result<i64> {
         let n = with_db!(self, |p| {
@@ -222,7 +244,7 @@ impl Store {
     }
 
     /// The newest public articles whose main category is listed (not hidden).
-    pub async fn latest_articles(&self, now: i64, limit: i64) -> Result<Vec<ArticleSummary>> {
+    pub async fn latest_articles(&self, now: UnixTime, limit: i64) -> Result<Vec<ArticleSummary>> {
         let rows = with_db!(self, |p| {
             sqlx::query_as::<_, ArticleSummary>(
             "SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
@@ -244,8 +266,8 @@ impl Store {
     /// (the home page's blocks): one short index walk per category, whatever the archive size.
     pub async fn articles_per_category(
         &self,
-        category_ids: &[i64],
-        now: i64,
+        category_ids: &[CategoryId],
+        now: UnixTime,
         per_category: i64,
     ) -> Result<Vec<ArticleSummary>> {
         if category_ids.is_empty() {
@@ -284,7 +306,7 @@ impl Store {
     pub async fn related_articles(
         &self,
         article: &Article,
-        now: i64,
+        now: UnixTime,
         limit: i64,
     ) -> Result<(Vec<ArticleSummary>, Vec<ArticleSummary>)> {
         #[derive(sqlx::FromRow)]
@@ -336,133 +358,40 @@ impl Store {
         ))
     }
 
-    /// The next instant after `now` at which a published article appears or expires, so
-    /// caches of rendered pages know when they go stale on their own.
-    pub async fn next_visibility_change(&self, now: i64) -> Result<Option<i64>> {
-        let t = with_db!(self, |p| sqlx::query_scalar::<_, Option<i64>>(
-            "SELECT CAST(MIN(t) AS BIGINT) FROM (
-                 SELECT publish_at AS t FROM articles WHERE status = 'published' AND publish_at > $1
-                 UNION ALL
-                 SELECT expire_at AS t FROM articles WHERE status = 'published' AND expire_at > $1
-             ) upcoming"
-        )
-        .bind(now)
-        .fetch_one(p)
-        .await)?;
-        Ok(t)
-    }
-
-    /// Creates an article with its categories and tags in one transaction; returns its id.
-    /// Text is stored as NFC.
-    pub async fn insert_article(&self, a: &NewArticle, now: i64) -> Result<i64> {
-        let ids = self.insert_articles(std::slice::from_ref(a), now).await?;
-        Ok(ids[0])
-    }
-
-    /// Creates several articles in one transaction (imports, benchmarks); returns their ids.
-    pub async fn insert_articles(&self, articles: &[NewArticle], now: i64) -> Result<Vec<i64>> {
-        let prepared = articles.iter().map(prepare).collect::<Result<Vec<_>>>()?;
-        let ids = with_db!(self, |p| {
-            let mut tx = p.begin().await?;
-            let mut ids = Vec::with_capacity(prepared.len());
-            for Prepared {
-                a,
-                title,
-                slug,
-                tags,
-            } in &prepared
-            {
-                let id: i64 = bind_content!(sqlx::query_scalar(
-                    "INSERT INTO articles (slug, title, lead, body_html, image_url, image_alt, image_caption, author, source,
-                                           status, publish_at, expire_at, category_id, created_at, updated_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
-                ), slug, title, a)
-                .bind(now)
-                .fetch_one(&mut *tx)
-                .await?;
-                write_links!(tx, id, a, tags);
-                ids.push(id);
-            }
-            tx.commit().await?;
-            Ok::<Vec<i64>, StoreError>(ids)
-        })?;
-        self.bump();
-        Ok(ids)
-    }
-
-    /// Replaces an article's content, categories and tags (an edit); false if there is no
-    /// such article. View counts and ratings are kept.
-    pub async fn update_article(&self, id: i64, a: &NewArticle, now: i64) -> Result<bool> {
-        let Prepared {
-            a,
-            title,
-            slug,
-            tags,
-        } = prepare(a)?;
-        let found = with_db!(self, |p| {
-            let mut tx = p.begin().await?;
-            let n = bind_content!(sqlx::query(
-                "UPDATE articles SET slug = $1, title = $2, lead = $3, body_html = $4, image_url = $5, image_alt = $6,
-                        image_caption = $7, author = $8, source = $9, status = $10, publish_at = $11,
-                        expire_at = $12, category_id = $13, updated_at = $14
-                 WHERE id = $15",
-            ), slug, &title, a)
-            .bind(now)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if n == 0 {
-                tx.rollback().await?;
-                return Ok(false);
-            }
-            sqlx::query("DELETE FROM article_categories WHERE article_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            sqlx::query("DELETE FROM article_tags WHERE article_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-            write_links!(tx, id, a, tags);
-            tx.commit().await?;
-            Ok::<bool, StoreError>(true)
-        })?;
-        if found {
-            self.bump();
-        }
-        Ok(found)
-    }
-
-    /// Changes an article's status and times (the newsroom's publish/unpublish actions use
-    /// this; tests use it to move articles across the visibility rule).
-    pub async fn set_article_status(
+    /// Published articles that appear (publish time) or expire in `(after, until]`, with
+    /// where they are listed: what the scheduler announces on the change feed.
+    pub async fn visibility_transitions(
         &self,
-        id: i64,
-        status: ArticleStatus,
-        publish_at: i64,
-        expire_at: Option<i64>,
-        now: i64,
-    ) -> Result<bool> {
-        let n = with_db!(self, |p| {
-            sqlx::query(
-            "UPDATE articles SET status = $1, publish_at = $2, expire_at = $3, updated_at = $4 WHERE id = $5"
-        )
-        .bind(status.as_str())
-        .bind(publish_at)
-        .bind(expire_at)
-        .bind(now)
-        .bind(id)
-        .execute(p)
-        .await
-        .map(|r| r.rows_affected())
+        after: UnixTime,
+        until: UnixTime,
+    ) -> Result<Vec<(ArticleId, Vec<CategoryId>)>> {
+        let rows = with_db!(self, |p| {
+            sqlx::query_as::<_, (ArticleId, CategoryId)>(
+                "SELECT ac.article_id, ac.category_id FROM article_categories ac
+                 WHERE ac.article_id IN (
+                     SELECT id FROM articles WHERE status = 'published' AND publish_at > $1 AND publish_at <= $2
+                     UNION
+                     SELECT id FROM articles WHERE status = 'published' AND expire_at > $1 AND expire_at <= $2
+                 )
+                 ORDER BY ac.article_id, ac.category_id",
+            )
+            .bind(after)
+            .bind(until)
+            .fetch_all(p)
+            .await
         })?;
-        self.bump();
-        Ok(n > 0)
+        let mut out: Vec<(ArticleId, Vec<CategoryId>)> = Vec::new();
+        for (a, c) in rows {
+            match out.last_mut() {
+                Some((last, cats)) if *last == a => cats.push(c),
+                _ => out.push((a, vec![c])),
+            }
+        }
+        Ok(out)
     }
 
     /// Adds counted views, `(article id, views)`, in one transaction.
-    pub async fn add_views(&self, batch: &[(i64, i64)]) -> Result<()> {
+    pub async fn add_views(&self, batch: &[(ArticleId, i64)]) -> Result<()> {
         if batch.is_empty() {
             return Ok(());
         }
@@ -482,9 +411,9 @@ impl Store {
 
     /// Article counts by (main category, status), for dashboards to sum over the categories
     /// an account may act in.
-    pub async fn article_counts(&self) -> Result<Vec<(i64, String, i64)>> {
+    pub async fn article_counts(&self) -> Result<Vec<(CategoryId, String, i64)>> {
         let rows = with_db!(self, |p| {
-            sqlx::query_as::<_, (i64, String, i64)>(
+            sqlx::query_as::<_, (CategoryId, String, i64)>(
                 "SELECT category_id, status, CAST(COUNT(*) AS BIGINT) FROM articles
                  GROUP BY category_id, status",
             )
@@ -506,5 +435,133 @@ impl Store {
             .await
         })?;
         Ok(rows)
+    }
+}
+
+impl Tx {
+    /// Creates an article with its categories and tags; returns its id. Text is stored as
+    /// NFC.
+    pub async fn insert_article(
+        &mut self,
+        a: &NewArticle,
+        by: Option<UserId>,
+        now: UnixTime,
+    ) -> Result<ArticleId> {
+        let Prepared {
+            a,
+            title,
+            slug,
+            tags,
+        } = prepare(a)?;
+        with_tx!(self, |c| {
+            let id: ArticleId = bind_content!(sqlx::query_scalar(
+                "INSERT INTO articles (slug, title, lead, body_html, image_url, image_alt, image_caption, author, source,
+                                       status, publish_at, expire_at, category_id, created_at, updated_at, created_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING id",
+            ), slug, &title, a)
+            .bind(now)
+            .bind(by)
+            .fetch_one(&mut *c)
+            .await?;
+            write_links!(c, id, a, tags);
+            Ok(id)
+        })
+    }
+
+    /// Where an article is listed now (read inside the transaction, before changing it).
+    pub async fn article_placement(&mut self, id: ArticleId) -> Result<Option<ArticlePlacement>> {
+        let row = with_tx!(self, |c| {
+            sqlx::query_as::<_, (String, CategoryId, String, UnixTime, Option<UnixTime>)>(
+                "SELECT slug, category_id, status, publish_at, expire_at FROM articles WHERE id = $1",
+            )
+            .bind(id)
+            .fetch_optional(&mut *c)
+            .await
+        })?;
+        let Some((slug, main, status, publish_at, expire_at)) = row else {
+            return Ok(None);
+        };
+        let categories = with_tx!(self, |c| {
+            sqlx::query_scalar::<_, CategoryId>(
+                "SELECT category_id FROM article_categories WHERE article_id = $1 ORDER BY category_id",
+            )
+            .bind(id)
+            .fetch_all(&mut *c)
+            .await
+        })?;
+        Ok(Some(ArticlePlacement {
+            slug,
+            main,
+            categories,
+            visibility: Visibility {
+                status: status.parse().unwrap_or(ArticleStatus::Unpublished),
+                publish_at,
+                expire_at,
+            },
+        }))
+    }
+
+    /// Replaces an article's content, categories and tags (an edit); false if there is no
+    /// such article. View counts and ratings are kept.
+    pub async fn update_article(
+        &mut self,
+        id: ArticleId,
+        a: &NewArticle,
+        now: UnixTime,
+    ) -> Result<bool> {
+        let Prepared {
+            a,
+            title,
+            slug,
+            tags,
+        } = prepare(a)?;
+        with_tx!(self, |c| {
+            let n = bind_content!(sqlx::query(
+                "UPDATE articles SET slug = $1, title = $2, lead = $3, body_html = $4, image_url = $5, image_alt = $6,
+                        image_caption = $7, author = $8, source = $9, status = $10, publish_at = $11,
+                        expire_at = $12, category_id = $13, updated_at = $14
+                 WHERE id = $15",
+            ), slug, &title, a)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *c)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                return Ok(false);
+            }
+            sqlx::query("DELETE FROM article_categories WHERE article_id = $1")
+                .bind(id)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("DELETE FROM article_tags WHERE article_id = $1")
+                .bind(id)
+                .execute(&mut *c)
+                .await?;
+            write_links!(c, id, a, tags);
+            Ok(true)
+        })
+    }
+
+    /// Changes an article's status and times; false if there is no such article.
+    pub async fn set_article_visibility(
+        &mut self,
+        id: ArticleId,
+        v: &Visibility,
+        now: UnixTime,
+    ) -> Result<bool> {
+        let n = with_tx!(self, |c| {
+            sqlx::query(
+                "UPDATE articles SET status = $1, publish_at = $2, expire_at = $3, updated_at = $4 WHERE id = $5",
+            )
+            .bind(v.status.as_str())
+            .bind(v.publish_at)
+            .bind(v.expire_at)
+            .bind(now)
+            .bind(id)
+            .execute(&mut *c)
+            .await.map(|r| r.rows_affected())
+        })?;
+        Ok(n > 0)
     }
 }

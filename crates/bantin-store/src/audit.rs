@@ -1,13 +1,15 @@
 //! The audit log: who did what, when and from where. Only ever appended to; the tables'
 //! triggers refuse updates and deletes on both databases.
 
-use crate::{Result, Store, with_db};
+use bantin_core::{UnixTime, UserId};
+
+use crate::{Result, Store, Tx, with_db, with_tx};
 
 /// An entry to append.
 #[derive(Clone, Debug, Default)]
 pub struct NewAuditEntry<'a> {
     /// Acting account, if known.
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     /// The name used (also for failed sign-ins of unknown names).
     pub username: &'a str,
     /// Dotted action name, e.g. `login.failed`.
@@ -25,10 +27,10 @@ pub struct NewAuditEntry<'a> {
 pub struct AuditEntry {
     /// Id, increasing.
     pub id: i64,
-    /// Unix seconds.
-    pub at: i64,
+    /// When.
+    pub at: UnixTime,
     /// Acting account.
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     /// Name used.
     pub username: String,
     /// Action.
@@ -49,17 +51,17 @@ pub struct AuditFilter {
     /// Only this action, or actions starting with it followed by a dot.
     pub action: Option<String>,
     /// From this instant on.
-    pub from: Option<i64>,
+    pub from: Option<UnixTime>,
     /// Before this instant.
-    pub until: Option<i64>,
+    pub until: Option<UnixTime>,
     /// Entries with ids below this (paging backwards).
     pub before_id: Option<i64>,
 }
 
-impl Store {
-    /// Appends an entry.
-    pub async fn append_audit(&self, e: &NewAuditEntry<'_>, now: i64) -> Result<()> {
-        with_db!(self, |p| {
+impl Tx {
+    /// Appends an entry, committed (or rolled back) with the change it records.
+    pub async fn audit(&mut self, e: &NewAuditEntry<'_>, now: UnixTime) -> Result<()> {
+        with_tx!(self, |c| {
             sqlx::query(
                 "INSERT INTO audit_log (at, user_id, username, action, target, detail, ip)
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -71,13 +73,15 @@ impl Store {
             .bind(e.target)
             .bind(e.detail)
             .bind(e.ip)
-            .execute(p)
+            .execute(&mut *c)
             .await
             .map(|_| ())
         })?;
         Ok(())
     }
+}
 
+impl Store {
     /// Entries matching `f`, newest first, at most `limit`.
     pub async fn audit_entries(&self, f: &AuditFilter, limit: i64) -> Result<Vec<AuditEntry>> {
         let action_prefix = f.action.as_ref().map(|a| format!("{a}.%"));

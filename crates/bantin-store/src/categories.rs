@@ -1,14 +1,14 @@
 //! Categories: the site's tree of sections.
 
-use bantin_core::{CategoryStatus, Slug, nfc};
+use bantin_core::{CategoryId, CategoryStatus, Slug, UnixTime, nfc};
 
-use crate::{Category, Result, Store, with_db};
+use crate::{Category, Result, Store, Tx, with_db, with_tx};
 
 /// A category to create.
 #[derive(Clone, Debug)]
 pub struct NewCategory {
     /// Parent, `None` at the top.
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<CategoryId>,
     /// URL segment.
     pub slug: Slug,
     /// Title.
@@ -32,25 +32,27 @@ impl Store {
         .await)?;
         Ok(rows)
     }
+}
 
-    /// Creates a category and returns its id.
-    pub async fn insert_category(&self, c: &NewCategory, now: i64) -> Result<i64> {
-        let id = with_db!(self, |p| {
-            sqlx::query_scalar::<_, i64>(
-            "INSERT INTO categories (parent_id, slug, title, description, position, status, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id"
-        )
-        .bind(c.parent_id)
-        .bind(c.slug.as_str())
-        .bind(nfc(c.title.trim()))
-        .bind(nfc(c.description.trim()))
-        .bind(c.position)
-        .bind(c.status.as_str())
-        .bind(now)
-        .fetch_one(p)
-        .await
+impl Tx {
+    /// Creates a category and returns its id; a taken slug is a conflict, an unknown parent
+    /// an unknown reference.
+    pub async fn insert_category(&mut self, c: &NewCategory, now: UnixTime) -> Result<CategoryId> {
+        let id = with_tx!(self, |conn| {
+            sqlx::query_scalar::<_, CategoryId>(
+                "INSERT INTO categories (parent_id, slug, title, description, position, status, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+            )
+            .bind(c.parent_id)
+            .bind(c.slug.as_str())
+            .bind(nfc(c.title.trim()))
+            .bind(nfc(c.description.trim()))
+            .bind(c.position)
+            .bind(c.status.as_str())
+            .bind(now)
+            .fetch_one(&mut *conn)
+            .await
         })?;
-        self.bump();
         Ok(id)
     }
 }

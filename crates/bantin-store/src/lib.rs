@@ -5,6 +5,8 @@
 use std::str::FromStr;
 use std::time::Duration;
 
+use bantin_core::ChangeId;
+
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -13,20 +15,23 @@ use sqlx::sqlite::{
 mod articles;
 mod audit;
 mod categories;
-pub mod demo;
+mod changes;
 mod meta;
 mod models;
 mod ratings;
+mod schema;
 mod sessions;
 mod users;
 
-pub use articles::{NewArticle, PAGE_MAX};
+pub use articles::{ArticlePlacement, NewArticle, PAGE_MAX};
 pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
 pub use categories::NewCategory;
+pub use changes::{Change, ChangeKind, ChangeWaker, NewChange};
 pub use models::{Article, ArticleSummary, Category};
 pub use ratings::{Vote, VoteOutcome};
-pub use sessions::Session;
-pub use users::{NewUser, User, UserUpdate};
+pub use schema::SchemaItem;
+pub use sessions::{LoginAttempt, Session};
+pub use users::{ADMINISTRATORS_LOCK, NewUser, User, UserUpdate};
 
 /// Runs the same code against whichever pool the store holds. The body is compiled once per
 /// backend, so SQL must be portable: `$n` placeholders, `BIGINT` instants, cast aggregates.
@@ -39,6 +44,24 @@ macro_rules! with_db {
     };
 }
 pub(crate) use with_db;
+
+/// Runs the same code on the connection of an open transaction (see [`with_db!`]); `$conn`
+/// is a `&mut` connection, reborrowed with `&mut *$conn` for each statement.
+macro_rules! with_tx {
+    ($tx:expr, |$conn:ident| $body:expr) => {
+        match &mut $tx.inner {
+            $crate::TxInner::Sqlite(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+            $crate::TxInner::Postgres(t) => {
+                let $conn = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_tx;
 
 /// The connection pool of one backend.
 #[derive(Clone, Debug)]
@@ -56,27 +79,40 @@ pub enum Backend {
     Postgres,
 }
 
-/// Errors of the storage layer.
+/// Errors of the storage layer, by kind: callers decide on the kind, never on message text.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database URL names no backend we support.
     #[error("unsupported database URL (expected sqlite://… or postgres://…)")]
     UnsupportedUrl,
-    /// A database call failed.
-    #[error(transparent)]
-    Database(#[from] sqlx::Error),
-    /// Applying migrations failed.
-    #[error(transparent)]
-    Migrate(#[from] sqlx::migrate::MigrateError),
-    /// The bundled demo content is malformed (a build problem, caught by tests).
-    #[error("demo content: {0}")]
-    Demo(String),
     /// A unique value (a username, a slug) is taken.
     #[error("already exists")]
     Conflict,
-    /// Input that breaks a rule the store enforces, e.g. an unknown category.
-    #[error("{0}")]
-    Invalid(String),
+    /// A referenced row (a category, an account) does not exist.
+    #[error("refers to a row that does not exist")]
+    UnknownReference,
+    /// The database could not be reached or the pool is exhausted or closed.
+    #[error("database unavailable")]
+    Unavailable(#[source] sqlx::Error),
+    /// Any other database failure.
+    #[error("database error")]
+    Database(#[source] sqlx::Error),
+    /// Applying migrations failed.
+    #[error("migrating the database failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(d) if d.is_unique_violation() => Self::Conflict,
+            sqlx::Error::Database(d) if d.is_foreign_key_violation() => Self::UnknownReference,
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
+                Self::Unavailable(e)
+            }
+            _ => Self::Database(e),
+        }
+    }
 }
 
 /// Storage result.
@@ -86,9 +122,56 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
-    /// Bumped after every write that changes what readers see, so caches of rendered pages
-    /// know they are stale. View counts do not bump it (they may lag).
-    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    /// The highest change-feed id this process committed, so its followers wake at once and
+    /// its handlers can wait until their own change is applied (other processes learn through
+    /// NOTIFY or their poll).
+    committed: std::sync::Arc<tokio::sync::watch::Sender<ChangeId>>,
+}
+
+/// An open transaction. Every write of the application runs in one, together with its audit
+/// entry and change-feed rows; dropping it without [`Tx::commit`] rolls everything back.
+pub struct Tx {
+    inner: TxInner,
+    last_change: Option<ChangeId>,
+    committed: std::sync::Arc<tokio::sync::watch::Sender<ChangeId>>,
+}
+
+pub(crate) enum TxInner {
+    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+}
+
+impl Tx {
+    /// Makes every write of the transaction permanent.
+    pub async fn commit(self) -> Result<()> {
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
+        }
+        if let Some(id) = self.last_change {
+            self.committed.send_if_modified(|n| {
+                let newer = id > *n;
+                if newer {
+                    *n = id;
+                }
+                newer
+            });
+        }
+        Ok(())
+    }
+
+    /// Serialises transactions that use the same `key` until this one ends (a check and the
+    /// write it allows, e.g. counting sign-in failures, become atomic). SQLite transactions
+    /// are already serialised (they begin IMMEDIATE); PostgreSQL takes an advisory lock.
+    pub async fn lock(&mut self, key: &str) -> Result<()> {
+        if let TxInner::Postgres(t) = &mut self.inner {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(key)
+                .execute(&mut **t)
+                .await?;
+        }
+        Ok(())
+    }
 }
 
 impl Store {
@@ -113,20 +196,22 @@ impl Store {
     fn new(db: Db) -> Self {
         Self {
             db,
-            generation: Default::default(),
+            committed: std::sync::Arc::new(tokio::sync::watch::channel(ChangeId::new(0)).0),
         }
     }
 
-    /// Content generation: changes whenever content readers see has changed through this
-    /// store.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(std::sync::atomic::Ordering::Acquire)
-    }
-
-    /// Marks content as changed.
-    pub(crate) fn bump(&self) {
-        self.generation
-            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+    /// Begins a transaction. On SQLite it takes the write lock at once (`BEGIN IMMEDIATE`), so
+    /// a transaction that reads before it writes never fails to upgrade its lock.
+    pub async fn begin(&self) -> Result<Tx> {
+        let inner = match &self.db {
+            Db::Sqlite(p) => TxInner::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Postgres(p) => TxInner::Postgres(p.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            last_change: None,
+            committed: self.committed.clone(),
+        })
     }
 
     /// Opens (creating if missing) the SQLite file at `path`.
@@ -177,35 +262,13 @@ impl Store {
         Ok(())
     }
 
+    /// The highest change-feed id committed by this process so far.
+    pub fn committed_change(&self) -> ChangeId {
+        *self.committed.borrow()
+    }
+
     /// Waits for in-flight queries and closes the pool.
     pub async fn close(&self) {
         with_db!(self, |p| p.close().await);
-    }
-}
-
-impl Store {
-    /// Every `(table, column)` of our schema, sorted: lets a test check that the two
-    /// migration folders build the same schema.
-    pub async fn schema_columns(&self) -> Result<Vec<(String, String)>> {
-        let mut rows: Vec<(String, String)> = match &self.db {
-            Db::Sqlite(p) => {
-                sqlx::query_as(
-                    "SELECT m.name, c.name FROM sqlite_master m JOIN pragma_table_info(m.name) c
-                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx_%'",
-                )
-                .fetch_all(p)
-                .await?
-            }
-            Db::Postgres(p) => {
-                sqlx::query_as(
-                    "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) FROM information_schema.columns
-                     WHERE table_schema = current_schema() AND table_name NOT LIKE '\\_sqlx\\_%'",
-                )
-                .fetch_all(p)
-                .await?
-            }
-        };
-        rows.sort();
-        Ok(rows)
     }
 }

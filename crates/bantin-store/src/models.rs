@@ -1,14 +1,17 @@
 //! Rows as the store returns them.
 
-use bantin_core::{ArticleStatus, CategoryStatus, RatingSummary, SanitizedHtml, Visibility};
+use bantin_core::{
+    ArticleId, ArticleStatus, CategoryId, CategoryStatus, RatingSummary, SanitizedHtml, UnixTime,
+    UserId, Visibility,
+};
 
 /// A category of the site's tree.
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Category {
     /// Id.
-    pub id: i64,
+    pub id: CategoryId,
     /// Parent category, `None` at the top.
-    pub parent_id: Option<i64>,
+    pub parent_id: Option<CategoryId>,
     /// URL segment, unique across categories.
     pub slug: String,
     /// Title.
@@ -31,7 +34,7 @@ impl Category {
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct Article {
     /// Id: the part of the URL that decides.
-    pub id: i64,
+    pub id: ArticleId,
     /// URL slug.
     pub slug: String,
     /// Title.
@@ -50,22 +53,24 @@ pub struct Article {
     /// Source, free text.
     pub source: String,
     status: String,
-    /// Publish time, Unix seconds.
-    pub publish_at: i64,
-    /// Expiry time, Unix seconds.
-    pub expire_at: Option<i64>,
+    /// Publish time.
+    pub publish_at: UnixTime,
+    /// Expiry time.
+    pub expire_at: Option<UnixTime>,
     /// Main category.
-    pub category_id: i64,
+    pub category_id: CategoryId,
     /// Views counted so far.
     pub view_count: i64,
     /// Sum of rating points.
     pub rating_total: i64,
     /// Number of rating votes.
     pub rating_count: i64,
-    /// Created, Unix seconds.
-    pub created_at: i64,
-    /// Last updated, Unix seconds.
-    pub updated_at: i64,
+    /// Account that created it.
+    pub created_by: Option<UserId>,
+    /// Created.
+    pub created_at: UnixTime,
+    /// Last updated.
+    pub updated_at: UnixTime,
 }
 
 impl Article {
@@ -101,7 +106,7 @@ impl Article {
 #[derive(Clone, Debug, sqlx::FromRow)]
 pub struct ArticleSummary {
     /// Id.
-    pub id: i64,
+    pub id: ArticleId,
     /// URL slug.
     pub slug: String,
     /// Title.
@@ -112,8 +117,8 @@ pub struct ArticleSummary {
     pub image_url: Option<String>,
     /// Main image alt text.
     pub image_alt: String,
-    /// Publish time, Unix seconds.
-    pub publish_at: i64,
+    /// Publish time.
+    pub publish_at: UnixTime,
     /// Main category.
-    pub category_id: i64,
+    pub category_id: CategoryId,
 }

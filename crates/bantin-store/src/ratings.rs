@@ -1,8 +1,8 @@
 //! Rating votes: one per voter per article, a bounded number per address.
 
-use bantin_core::{Rating, RatingSummary};
+use bantin_core::{ArticleId, Rating, RatingSummary, UnixTime, Visibility};
 
-use crate::{Result, Store, StoreError, with_db};
+use crate::{Result, Tx, with_tx};
 
 /// What became of a vote.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,7 +21,7 @@ pub enum VoteOutcome {
 #[derive(Clone, Copy, Debug)]
 pub struct Vote<'a> {
     /// Article voted on.
-    pub article_id: i64,
+    pub article_id: ArticleId,
     /// Durable voter key (from the signed voter cookie).
     pub voter: &'a str,
     /// Keyed hash of the voter's address (never the address itself).
@@ -30,37 +30,55 @@ pub struct Vote<'a> {
     pub rating: Rating,
 }
 
-impl Store {
+impl Tx {
     /// Records a vote unless the voter already voted on this article or its address cast
     /// `per_address_limit` votes on it since `window_start`. Votes on articles readers cannot
-    /// see are refused as not found.
+    /// see are refused as not found. The count and the insert are atomic: concurrent votes
+    /// from one address are serialised by [`Tx::lock`], so the cap holds exactly.
     pub async fn record_vote(
-        &self,
+        &mut self,
         vote: Vote<'_>,
-        now: i64,
-        window_start: i64,
+        now: UnixTime,
+        window_start: UnixTime,
         per_address_limit: i64,
     ) -> Result<VoteOutcome> {
-        let Some(article) = self.article(vote.article_id).await? else {
+        self.lock(&format!("vote:{}:{}", vote.article_id, vote.ip_hash))
+            .await?;
+        let article = with_tx!(self, |c| {
+            sqlx::query_as::<_, (String, UnixTime, Option<UnixTime>, i64, i64)>(
+                "SELECT status, publish_at, expire_at, rating_total, rating_count FROM articles WHERE id = $1",
+            )
+            .bind(vote.article_id)
+            .fetch_optional(&mut *c)
+            .await
+        })?;
+        let Some((status, publish_at, expire_at, total, count)) = article else {
             return Ok(VoteOutcome::NotFound);
         };
-        if !article.visibility().is_public(now) {
+        let visibility = Visibility {
+            status: status
+                .parse()
+                .unwrap_or(bantin_core::ArticleStatus::Unpublished),
+            publish_at,
+            expire_at,
+        };
+        if !visibility.is_public(now) {
             return Ok(VoteOutcome::NotFound);
         }
-        let current = article.rating();
-        let (already, from_address) = with_db!(self, |p| {
+        let current = RatingSummary { total, count };
+        let (already, from_address) = with_tx!(self, |c| {
             sqlx::query_as::<_, (i64, i64)>(
-            "SELECT
-                 CAST(COALESCE(SUM(CASE WHEN voter = $2 THEN 1 ELSE 0 END), 0) AS BIGINT),
-                 CAST(COALESCE(SUM(CASE WHEN ip_hash = $3 AND created_at >= $4 THEN 1 ELSE 0 END), 0) AS BIGINT)
-             FROM rating_votes WHERE article_id = $1"
-        )
-        .bind(vote.article_id)
-        .bind(vote.voter)
-        .bind(vote.ip_hash)
-        .bind(window_start)
-        .fetch_one(p)
-        .await
+                "SELECT
+                     CAST(COALESCE(SUM(CASE WHEN voter = $2 THEN 1 ELSE 0 END), 0) AS BIGINT),
+                     CAST(COALESCE(SUM(CASE WHEN ip_hash = $3 AND created_at >= $4 THEN 1 ELSE 0 END), 0) AS BIGINT)
+                 FROM rating_votes WHERE article_id = $1",
+            )
+            .bind(vote.article_id)
+            .bind(vote.voter)
+            .bind(vote.ip_hash)
+            .bind(window_start)
+            .fetch_one(&mut *c)
+            .await
         })?;
         if already > 0 {
             return Ok(VoteOutcome::AlreadyVoted(current));
@@ -68,10 +86,7 @@ impl Store {
         if from_address >= per_address_limit {
             return Ok(VoteOutcome::AddressLimit(current));
         }
-        // Write first inside the transaction: on SQLite a transaction that reads before it
-        // writes can fail to upgrade its lock under concurrent votes.
-        let outcome = with_db!(self, |p| {
-            let mut tx = p.begin().await?;
+        with_tx!(self, |c| {
             let inserted = sqlx::query(
                 "INSERT INTO rating_votes (article_id, voter, ip_hash, points, created_at) VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (article_id, voter) DO NOTHING",
@@ -81,11 +96,11 @@ impl Store {
             .bind(vote.ip_hash)
             .bind(vote.rating.points())
             .bind(now)
-            .execute(&mut *tx)
+            .execute(&mut *c)
             .await?
             .rows_affected();
             if inserted == 0 {
-                tx.rollback().await?;
+                // The same voter, concurrently, on another connection.
                 return Ok(VoteOutcome::AlreadyVoted(current));
             }
             let (total, count): (i64, i64) = sqlx::query_as(
@@ -94,14 +109,9 @@ impl Store {
             )
             .bind(vote.rating.points())
             .bind(vote.article_id)
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *c)
             .await?;
-            tx.commit().await?;
-            Ok::<VoteOutcome, StoreError>(VoteOutcome::Recorded(RatingSummary { total, count }))
-        })?;
-        if matches!(outcome, VoteOutcome::Recorded(_)) {
-            self.bump();
-        }
-        Ok(outcome)
+            Ok(VoteOutcome::Recorded(RatingSummary { total, count }))
+        })
     }
 }

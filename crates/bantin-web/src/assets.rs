@@ -5,13 +5,10 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
-
-use crate::{AppState, WebError};
 
 const SOURCES: &[(&str, &str, &str)] = &[
     (
@@ -129,43 +126,39 @@ impl Assets {
     }
 }
 
-/// `GET /assets/{file}`.
-pub(crate) async fn serve(
-    State(state): State<AppState>,
-    Path(file): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    let Some(asset) = state.assets().files.get(&file) else {
-        return WebError::NotFound.into_response();
-    };
-    let mut res = if headers
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v == asset.etag)
-    {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        let (body, encoding) = match preferred_encoding(&headers) {
-            Some("br") => (asset.brotli.clone(), Some("br")),
-            Some("gzip") => (asset.gzip.clone(), Some("gzip")),
-            _ => (asset.identity.clone(), None),
+impl Assets {
+    /// The answer to `GET /assets/{file}`; `None` when there is no such file.
+    pub(crate) fn response(&self, file: &str, headers: &HeaderMap) -> Option<Response> {
+        let asset = self.files.get(file)?;
+        let mut res = if headers
+            .get(header::IF_NONE_MATCH)
+            .is_some_and(|v| v == asset.etag)
+        {
+            StatusCode::NOT_MODIFIED.into_response()
+        } else {
+            let (body, encoding) = match preferred_encoding(headers) {
+                Some("br") => (asset.brotli.clone(), Some("br")),
+                Some("gzip") => (asset.gzip.clone(), Some("gzip")),
+                _ => (asset.identity.clone(), None),
+            };
+            let mut res = body.into_response();
+            if let Some(enc) = encoding {
+                res.headers_mut()
+                    .insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
+            }
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(asset.content_type),
+            );
+            res
         };
-        let mut res = body.into_response();
-        if let Some(enc) = encoding {
-            res.headers_mut()
-                .insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
-        }
-        res.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(asset.content_type),
+        let h = res.headers_mut();
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("public, max-age=31536000, immutable"),
         );
-        res
-    };
-    let h = res.headers_mut();
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    h.insert(header::ETAG, asset.etag.clone());
-    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
-    res
+        h.insert(header::ETAG, asset.etag.clone());
+        h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+        Some(res)
+    }
 }

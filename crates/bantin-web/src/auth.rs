@@ -1,5 +1,5 @@
-//! Who is signed in: the session cookie, the per-request session lookup with its idle and
-//! absolute limits, CSRF tokens, the access gate of admin routes, and the idle warning added
+//! Who is signed in: the per-request session lookup with its idle and absolute limits, CSRF
+//! tokens of the session's forms, the access gate of admin routes, and the idle warning added
 //! to the pages signed-in users see (never to anonymous visitors: their pages stay cacheable).
 
 use std::sync::Arc;
@@ -10,38 +10,38 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Json, Redirect, Response};
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use bantin_app::{Actor, hash_token};
+use bantin_core::UnixTime;
 use bantin_core::access::{Capability, Rights};
 use bantin_core::account::Role;
-use bantin_store::{NewAuditEntry, Session, User};
+use bantin_store::{Session, User};
 use minijinja::context;
-use sha2::{Digest, Sha256};
 
-use crate::pages::now;
-use crate::security::{ClientIp, wants_json};
+use crate::client_ip::ClientIp;
+use crate::cookies::{SESSION_COOKIE, removal};
+use crate::error::wants_json;
+use crate::routes::{LOGIN_PATH, SESSION_PATH, is_static};
 use crate::{AppState, WebError};
-
-/// The session cookie. The page cache lets requests carrying it through.
-pub const SESSION_COOKIE: &str = crate::cache::SESSION_COOKIE;
-
-/// Path of the JSON session endpoint (GET: status without counting as activity; POST:
-/// keep-alive).
-pub(crate) const SESSION_PATH: &str = "/admin/session";
 
 /// The signed-in account of a request, put in the request's extensions by [`resolve`].
 #[derive(Clone)]
-pub(crate) struct CurrentUser {
+pub struct CurrentUser {
+    /// The account.
     pub user: Arc<User>,
+    /// What it may do.
     pub rights: Rights,
+    /// The session.
     pub session: Session,
     token_hash: String,
     /// The CSRF token of this session's forms.
     pub csrf: String,
+    /// The client address of the request.
+    pub ip: String,
 }
 
 impl CurrentUser {
     /// Checks a form's or header's CSRF token.
-    pub(crate) fn csrf_ok(&self, state: &AppState, token: &str) -> bool {
+    pub fn csrf_ok(&self, state: &AppState, token: &str) -> bool {
         token.len() <= 64
             && state
                 .signer()
@@ -49,93 +49,51 @@ impl CurrentUser {
     }
 
     /// Seconds left before the session ends, counting from its last recorded activity.
-    pub(crate) fn remaining(&self, state: &AppState, now: i64) -> i64 {
+    pub fn remaining(&self, state: &AppState, now: UnixTime) -> i64 {
         remaining(state, &self.session, now)
     }
 
     /// Whether the role requires two-step sign-in and this account has not set it up.
-    pub(crate) fn must_enrol_totp(&self, state: &AppState) -> bool {
-        self.user.totp_secret().is_none()
-            && state
-                .settings()
-                .totp_required_roles
-                .contains(&self.user.role())
+    pub fn must_enrol_totp(&self, state: &AppState) -> bool {
+        self.user.totp_secret().is_none() && two_step_required(state, self.user.role())
     }
 
-    /// Appends an audit entry attributed to this account.
-    pub(crate) async fn record(
-        &self,
-        state: &AppState,
-        action: &str,
-        target: &str,
-        detail: &str,
-        ip: &str,
-    ) -> Result<(), WebError> {
-        let entry = self.audit(action, target, detail, ip);
-        Ok(state.store().append_audit(&entry, now()).await?)
-    }
-
-    /// Audit entry attributed to this account.
-    pub(crate) fn audit<'a>(
-        &'a self,
-        action: &'a str,
-        target: &'a str,
-        detail: &'a str,
-        ip: &'a str,
-    ) -> NewAuditEntry<'a> {
-        NewAuditEntry {
+    /// This account acting from this request's address, for the services' audit entries.
+    pub fn actor(&self) -> Actor {
+        Actor {
             user_id: Some(self.user.id),
-            username: &self.user.username,
-            action,
-            target,
-            detail,
-            ip,
+            username: self.user.username.clone(),
+            ip: self.ip.clone(),
         }
     }
 }
 
-fn remaining(state: &AppState, s: &Session, now: i64) -> i64 {
+/// Whether the settings require two-step sign-in of `role`.
+pub fn two_step_required(state: &AppState, role: Role) -> bool {
+    state.settings().totp_required_roles.contains(&role)
+}
+
+fn remaining(state: &AppState, s: &Session, now: UnixTime) -> i64 {
     let st = state.settings();
-    (s.last_seen + st.session_idle_timeout)
-        .min(s.created_at + st.session_absolute_timeout)
-        .saturating_sub(now)
+    s.last_seen
+        .plus(st.session_idle_timeout)
+        .min(s.created_at.plus(st.session_absolute_timeout))
+        .since(now)
 }
 
-/// SHA-256 of a session token, as stored.
-pub(crate) fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+/// The session token of the request's cookie, if it is one we issued (checked by its MAC,
+/// without the database).
+pub fn session_token<'a>(state: &AppState, headers: &'a axum::http::HeaderMap) -> Option<&'a str> {
+    crate::cookies::find(headers, SESSION_COOKIE).and_then(|v| state.signer().session_token(v))
 }
 
-/// A fresh random token (256 bits, hex).
-pub(crate) fn random_token() -> Result<String, WebError> {
-    crate::security::random_hex(32)
-}
-
-/// A cookie with the attributes every cookie of ours carries.
-pub(crate) fn cookie(state: &AppState, name: &'static str, value: String) -> Cookie<'static> {
-    let mut c = Cookie::new(name, value);
-    c.set_http_only(true);
-    c.set_same_site(SameSite::Lax);
-    c.set_secure(state.settings().secure_cookies);
-    c.set_path("/");
-    c
-}
-
-/// A `Set-Cookie` value that deletes cookie `name`.
-pub(crate) fn removal(state: &AppState, name: &'static str) -> HeaderValue {
-    let mut c = cookie(state, name, String::new());
-    c.make_removal();
-    set_cookie(&c)
-}
-
-/// A `Set-Cookie` header value.
-pub(crate) fn set_cookie(c: &Cookie<'static>) -> HeaderValue {
-    HeaderValue::from_str(&c.encoded().to_string()).expect("cookie encodes to a header value")
-}
-
-/// Paths that never need the session: static files and the health check.
-fn skips_session(path: &str) -> bool {
-    path.starts_with("/assets/") || path.starts_with("/media/") || path == "/healthz"
+/// The `Set-Cookie` value of a new session.
+pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
+    crate::cookies::set_cookie(&crate::cookies::cookie(
+        SESSION_COOKIE,
+        state.signer().session_cookie(token),
+        state.settings().secure_cookies,
+    ))
 }
 
 /// Looks up the session of the request's cookie, enforces its limits, records activity,
@@ -145,15 +103,18 @@ pub(crate) async fn resolve(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let token = CookieJar::from_headers(req.headers())
-        .get(SESSION_COOKIE)
-        .map(|c| c.value().to_owned());
-    let Some(token) = token.filter(|_| !skips_session(req.uri().path())) else {
+    let has_cookie = crate::cookies::find(req.headers(), SESSION_COOKIE).is_some();
+    if !has_cookie || is_static(req.uri().path()) {
         return next.run(req).await;
-    };
+    }
+    let token = session_token(&state, req.headers()).map(str::to_owned);
     let counts_as_activity = !(req.method() == Method::GET && req.uri().path() == SESSION_PATH);
     let ip = ClientIp::of(&req, &state).to_string();
-    let current = match load(&state, &token, counts_as_activity, &ip).await {
+    let current = match token {
+        None => Ok(None),
+        Some(token) => load(&state, &token, counts_as_activity, &ip).await,
+    };
+    let current = match current {
         Ok(c) => c,
         Err(e) => {
             // A database hiccup reads as signed out for this request, never as a 500, and
@@ -165,8 +126,10 @@ pub(crate) async fn resolve(
     let Some(current) = current else {
         let mut res = next.run(req).await;
         if !res.headers().contains_key(header::SET_COOKIE) {
-            res.headers_mut()
-                .append(header::SET_COOKIE, removal(&state, SESSION_COOKIE));
+            res.headers_mut().append(
+                header::SET_COOKIE,
+                removal(SESSION_COOKIE, state.settings().secure_cookies),
+            );
         }
         return res;
     };
@@ -181,35 +144,32 @@ async fn load(
     activity: bool,
     ip: &str,
 ) -> Result<Option<CurrentUser>, WebError> {
-    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Ok(None);
-    }
     let store = state.store();
     let token_hash = hash_token(token);
     let Some(mut session) = store.session_by_token(&token_hash).await? else {
         return Ok(None);
     };
-    let now = now();
+    let now = state.now();
     let Some(user) = store.user(session.user_id).await? else {
         return Ok(None);
     };
     if remaining(state, &session, now) <= 0 || !user.active {
-        store.delete_session(session.user_id, session.id).await?;
-        let entry = NewAuditEntry {
+        let actor = Actor {
             user_id: Some(user.id),
-            username: &user.username,
-            action: "session.expired",
-            target: &format!("session:{}", session.id),
-            detail: "",
-            ip,
+            username: user.username.clone(),
+            ip: ip.to_owned(),
         };
-        store.append_audit(&entry, now).await?;
+        state
+            .app()
+            .end_session(&actor, user.id, session.id, "session.expired")
+            .await
+            .map_err(|e| WebError::from_app(e, state.catalog()))?;
         return Ok(None);
     }
     // Writing on every request would turn page views into writes; a few seconds of slack is
     // invisible next to an idle limit of minutes.
     let granularity = (state.settings().session_idle_timeout / 60).clamp(1, 30);
-    if activity && now - session.last_seen >= granularity {
+    if activity && now.since(session.last_seen) >= granularity {
         store.touch_session(session.id, now).await?;
         session.last_seen = now;
     }
@@ -231,6 +191,7 @@ async fn load(
         session,
         token_hash,
         csrf,
+        ip: ip.to_owned(),
     }))
 }
 
@@ -249,8 +210,9 @@ async fn personalise(state: &AppState, cu: &CurrentUser, res: Response) -> Respo
     if !is_html || parts.headers.contains_key(header::CONTENT_ENCODING) {
         return Response::from_parts(parts, body);
     }
-    let Ok(bytes) = axum::body::to_bytes(body, 16 * 1024 * 1024).await else {
-        return WebError::Internal("page body unreadable".to_owned()).into_response();
+    let bytes = match axum::body::to_bytes(body, 16 * 1024 * 1024).await {
+        Ok(b) => b,
+        Err(e) => return WebError::internal(e).into_response(),
     };
     let dialog = match idle_dialog(state, cu) {
         Ok(d) => d,
@@ -270,14 +232,14 @@ async fn personalise(state: &AppState, cu: &CurrentUser, res: Response) -> Respo
     Response::from_parts(parts, Body::from(out))
 }
 
-fn idle_dialog(state: &AppState, cu: &CurrentUser) -> Result<String, WebError> {
+fn idle_dialog(state: &AppState, cu: &CurrentUser) -> Result<String, minijinja::Error> {
     let s = state.settings();
     state.renderer().render(
         "idle.html",
         context! {
             idle => s.session_idle_timeout,
             warning => s.session_warning.min(s.session_idle_timeout),
-            remaining => cu.remaining(state, now()),
+            remaining => cu.remaining(state, state.now()),
             csrf => cu.csrf.clone(),
             session_js => state.assets().url("session.js"),
         },
@@ -343,7 +305,7 @@ fn sign_in_first(req: &Request) -> Response {
     let q: String = form_urlencoded::Serializer::new(String::new())
         .append_pair("tiep", back)
         .finish();
-    Redirect::to(&format!("/admin/login?{q}")).into_response()
+    Redirect::to(&format!("{LOGIN_PATH}?{q}")).into_response()
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -357,12 +319,12 @@ impl FromRequestParts<AppState> for CurrentUser {
             .extensions
             .get::<CurrentUser>()
             .cloned()
-            .ok_or_else(|| Redirect::to("/admin/login").into_response())
+            .ok_or_else(|| Redirect::to(LOGIN_PATH).into_response())
     }
 }
 
 /// The signed-in account, if any (public pages and the sign-in page).
-pub(crate) struct MaybeUser(pub Option<CurrentUser>);
+pub struct MaybeUser(pub Option<CurrentUser>);
 
 impl FromRequestParts<AppState> for MaybeUser {
     type Rejection = std::convert::Infallible;

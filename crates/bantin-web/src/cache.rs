@@ -1,152 +1,57 @@
-//! The rendered-page cache: anonymous GET/HEAD of public pages are rendered once, compressed
-//! once (gzip and brotli), and then served from memory with a strong ETag until content
-//! changes.
-//!
-//! Freshness: an entry is valid only for the store's content generation it was rendered at
-//! (every publish, edit, unpublish, category change or rating vote bumps it), only until the
-//! next scheduled publish or expiry time, and at most [`MAX_AGE`] so view counts lag by at
-//! most that much.
+//! The page-cache middleware: anonymous GET/HEAD of reader pages are answered from
+//! [`crate::page_cache::PageCache`] when a current entry exists, else rendered once (concurrent
+//! misses of one page wait for a single render) and stored. Answers from memory carry an `Age`
+//! header, as RFC 9111 caches do.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
-use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use bytes::Bytes;
+use bantin_core::UnixTime;
+use bantin_core::url::PageQuery;
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::assets::{brotli, gzip, preferred_encoding};
-use crate::pages::now;
-use crate::security::ClientIp;
-
-/// Longest an entry lives, so counters on pages (views) lag by at most this.
-pub const MAX_AGE: Duration = Duration::from_secs(60);
+use crate::auth::session_token;
+use crate::client_ip::ClientIp;
+use crate::guard::add_security_headers;
+use crate::page_cache::{CacheTags, CachedPage};
+use crate::routes::is_reader_page;
+use crate::views::ViewedArticle;
 
 /// What browsers and shared caches may do with a cached page.
 const CACHE_CONTROL: &str = "public, max-age=10, stale-while-revalidate=60";
 
-/// Cookie names that mark a signed-in newsroom user; their pages are never cached.
-pub(crate) const SESSION_COOKIE: &str = "bantin_session";
-
 /// Largest page body we cache; bigger ones are served uncached.
 const MAX_BODY: usize = 4 * 1024 * 1024;
 
-/// The article a page shows, so cache hits still count views.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct ViewedArticle(pub i64);
-
-struct CachedPage {
-    generation: u64,
-    etag: HeaderValue,
-    content_type: HeaderValue,
-    identity: Bytes,
-    gzip: Bytes,
-    brotli: Bytes,
-    article: Option<i64>,
+/// The cache key: the path plus, in canonical form, only the query parameters that page
+/// uses (category pages: `page`; article pages: the rating notice; the home page: none), read
+/// by the same parser the handlers use. `None` when the request cannot be cached (a malformed
+/// or repeated parameter: the handler answers 400).
+pub(crate) fn cache_key(path: &str, query: Option<&str>) -> Option<String> {
+    let q = PageQuery::parse(query).ok()?;
+    let (uses_page, uses_notice) = if path == "/" {
+        (false, false)
+    } else if path.ends_with(".html") {
+        (false, true)
+    } else {
+        (true, false)
+    };
+    Some(format!("{path}{}", q.canonical(uses_page, uses_notice)))
 }
 
-/// The cache of rendered pages.
-pub struct PageCache {
-    pages: moka::future::Cache<String, Arc<CachedPage>>,
-    /// Unix second at which a scheduled publish or expiry changes some page.
-    next_change: AtomicI64,
-    /// Content generation `next_change` was looked up at, plus one (0: never looked up).
-    schedule_generation: AtomicU64,
-    refreshing: AtomicBool,
-}
-
-impl PageCache {
-    /// A cache bounded to about `max_bytes` of page bodies (all three encodings counted).
-    pub fn new(max_bytes: u64) -> Self {
-        Self {
-            pages: moka::future::Cache::builder()
-                .max_capacity(max_bytes)
-                .weigher(|key: &String, page: &Arc<CachedPage>| {
-                    let bytes =
-                        key.len() + page.identity.len() + page.gzip.len() + page.brotli.len() + 256;
-                    u32::try_from(bytes).unwrap_or(u32::MAX)
-                })
-                .time_to_live(MAX_AGE)
-                .build(),
-            next_change: AtomicI64::new(i64::MAX),
-            schedule_generation: AtomicU64::new(0),
-            refreshing: AtomicBool::new(false),
-        }
-    }
-
-    /// Entries held (after pending maintenance).
-    pub async fn entry_count(&self) -> u64 {
-        self.pages.run_pending_tasks().await;
-        self.pages.entry_count()
-    }
-
-    /// Drops every entry.
-    pub fn clear(&self) {
-        self.pages.invalidate_all();
-    }
-}
-
-/// The cache key: the path plus only the query parameters pages use, in canonical form, so
-/// cache-busting query strings share one entry. `None` when the request is not cacheable.
-fn cache_key(req: &Request) -> Option<String> {
-    let uri = req.uri();
-    let mut key = String::with_capacity(uri.path().len() + 16);
-    key.push_str(uri.path());
-    let mut page = None;
-    let mut notice = None;
-    if let Some(q) = uri.query() {
-        for (k, v) in form_urlencoded::parse(q.as_bytes()).take(32) {
-            match k.as_ref() {
-                // The page number in canonical form; an unparseable one is an error page.
-                "page" if page.is_none() => page = Some(v.parse::<u32>().ok()?),
-                "danh-gia" if notice.is_none() => {
-                    notice = matches!(v.as_ref(), "cam-on" | "da-danh-gia" | "gioi-han")
-                        .then(|| v.into_owned())
-                }
-                _ => {}
-            }
-        }
-    }
-    if let Some(p) = page {
-        key.push_str(&format!("?page={p}"));
-    }
-    if let Some(n) = notice {
-        key.push_str(if page.is_some() {
-            "&danh-gia="
-        } else {
-            "?danh-gia="
-        });
-        key.push_str(&n);
-    }
-    Some(key)
-}
-
-/// Reader pages: `/`, `/{category}/` and `/{category}/{slug}-{id}.html`. The cache layer sits
-/// outside the router, so everything else (assets, media, health, votes) passes straight by.
-fn is_page_path(path: &str) -> bool {
-    (path == "/" || path.ends_with('/') || path.ends_with(".html"))
-        && !path.starts_with("/assets/")
-        && !path.starts_with("/media/")
-}
-
-fn bypass(req: &Request) -> bool {
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        return true;
-    }
-    if !is_page_path(req.uri().path()) {
-        return true;
-    }
-    req.headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|c| c.split(';').any(|kv| kv.trim().starts_with(SESSION_COOKIE)))
+/// Requests the cache leaves alone: other methods, other paths, and signed-in users (only a
+/// session cookie we issued counts, checked by its MAC without the database).
+fn bypass(state: &AppState, req: &Request) -> bool {
+    (req.method() != Method::GET && req.method() != Method::HEAD)
+        || !is_reader_page(req.uri().path())
+        || session_token(state, req.headers()).is_some()
 }
 
 fn not_modified(headers: &HeaderMap, etag: &HeaderValue) -> bool {
@@ -159,7 +64,7 @@ fn not_modified(headers: &HeaderMap, etag: &HeaderValue) -> bool {
     })
 }
 
-fn respond(page: &CachedPage, headers: &HeaderMap) -> Response {
+fn respond(state: &AppState, page: &CachedPage, headers: &HeaderMap, now: UnixTime) -> Response {
     let mut res = if not_modified(headers, &page.etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -182,44 +87,19 @@ fn respond(page: &CachedPage, headers: &HeaderMap) -> Response {
     h.insert(header::ETAG, page.etag.clone());
     h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     h.insert(
+        header::AGE,
+        HeaderValue::from(now.since(page.rendered_at).max(0)),
+    );
+    h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static(CACHE_CONTROL),
     );
-    crate::add_security_headers(h);
+    add_security_headers(h, state.settings().hsts);
     res
 }
 
-/// Invalidates everything once a scheduled publish or expiry time has passed, and looks up
-/// the next such time whenever it may have moved (that time passed, or content changed, e.g.
-/// an article was scheduled). Only one request at a time does the lookup.
-async fn refresh_schedule(state: &AppState, cache: &PageCache, now: i64) {
-    let generation = state.store().generation();
-    let due = now >= cache.next_change.load(Ordering::Acquire);
-    let moved = cache.schedule_generation.load(Ordering::Acquire) != generation + 1;
-    if !due && !moved {
-        return;
-    }
-    if cache.refreshing.swap(true, Ordering::AcqRel) {
-        return;
-    }
-    if due {
-        cache.clear();
-    }
-    match state.store().next_visibility_change(now).await {
-        Ok(t) => {
-            cache
-                .next_change
-                .store(t.unwrap_or(i64::MAX), Ordering::Release);
-            cache
-                .schedule_generation
-                .store(generation + 1, Ordering::Release);
-        }
-        Err(e) => tracing::warn!(error = %e, "looking up the next scheduled change failed"),
-    }
-    cache.refreshing.store(false, Ordering::Release);
-}
-
-/// Middleware on the public page routes.
+/// Middleware in front of everything (a hit is a memory lookup, not a trip through the
+/// stack).
 pub(crate) async fn layer(
     State(state): State<AppState>,
     ip: ClientIp,
@@ -229,23 +109,26 @@ pub(crate) async fn layer(
     let Some(cache) = state.page_cache() else {
         return next.run(req).await;
     };
-    if bypass(&req) {
+    if bypass(&state, &req) {
         return next.run(req).await;
     }
-    let Some(key) = cache_key(&req) else {
+    let Some(key) = cache_key(req.uri().path(), req.uri().query()) else {
         return next.run(req).await;
     };
-    let now = now();
-    refresh_schedule(&state, cache, now).await;
-    let generation = state.store().generation();
-    if let Some(page) = cache.pages.get(&key).await {
-        if page.generation == generation {
+    let now = state.now();
+    if let Some(page) = cache.pages().get(&key).await {
+        if cache.is_current(&page) {
             if let Some(id) = page.article {
-                crate::pages::count_view(&state, ip.0, req.headers(), id, now);
+                state.views().record_visit(
+                    ip.0,
+                    req.headers().get(header::USER_AGENT).map(|v| v.as_bytes()),
+                    id,
+                    state.settings().zone.day_number(now),
+                );
             }
-            return respond(&page, req.headers());
+            return respond(&state, &page, req.headers(), now);
         }
-        cache.pages.invalidate(&key).await;
+        cache.pages().invalidate(&key).await;
     }
 
     // A miss. Concurrent misses of one page wait for a single render instead of all
@@ -254,14 +137,15 @@ pub(crate) async fn layer(
     // The cache makes its own compressed copies; the layers inside must hand it plain HTML.
     let mut req = req;
     req.headers_mut().remove(header::ACCEPT_ENCODING);
+    let seq = cache.seq();
     let mut slot = Some((req, next));
     let mut uncacheable: Option<Response> = None;
     let entry = cache
-        .pages
+        .pages()
         .entry(key)
         .or_optionally_insert_with(async {
             let (req, next) = slot.take().expect("the init future runs once");
-            match render(generation, next.run(req).await).await {
+            match store(seq, now, next.run(req).await).await {
                 Ok(page) => Some(page),
                 Err(res) => {
                     uncacheable = Some(res);
@@ -271,9 +155,9 @@ pub(crate) async fn layer(
         })
         .await;
     match (entry, uncacheable, slot) {
-        // If content changed while rendering, the entry carries the older generation and the
-        // next request replaces it.
-        (Some(entry), _, _) => respond(&entry.into_value(), &headers),
+        // If content changed while rendering, the entry is not current and the next request
+        // replaces it.
+        (Some(entry), _, _) => respond(&state, &entry.into_value(), &headers, now),
         (None, Some(res), _) => res,
         // Another request's render turned out uncacheable: render our own.
         (None, None, Some((req, next))) => next.run(req).await,
@@ -282,11 +166,12 @@ pub(crate) async fn layer(
 }
 
 /// Turns a rendered response into a cache entry, or hands it back when it must not be
-/// cached (errors, redirects, cookies, huge bodies).
-async fn render(generation: u64, res: Response) -> Result<Arc<CachedPage>, Response> {
+/// cached (errors, redirects, cookies, huge bodies, pages that declared no tags).
+async fn store(seq: u64, now: UnixTime, res: Response) -> Result<Arc<CachedPage>, Response> {
     let cacheable = res.status() == StatusCode::OK
         && !res.headers().contains_key(header::SET_COOKIE)
         && !res.headers().contains_key(header::CONTENT_ENCODING)
+        && res.extensions().get::<CacheTags>().is_some()
         && res
             .headers()
             .get(header::CONTENT_TYPE)
@@ -311,11 +196,18 @@ async fn render(generation: u64, res: Response) -> Result<Arc<CachedPage>, Respo
         .cloned()
         .unwrap_or(HeaderValue::from_static("text/html; charset=utf-8"));
     let article = parts.extensions.get::<ViewedArticle>().map(|v| v.0);
+    let tags = parts
+        .extensions
+        .get::<CacheTags>()
+        .map(|t| t.0.clone())
+        .unwrap_or_default();
     // Compression is CPU work; keep it off the async workers.
     tokio::task::spawn_blocking(move || {
         let hash = Sha256::digest(&bytes);
         Arc::new(CachedPage {
-            generation,
+            seq,
+            rendered_at: now,
+            tags,
             etag: HeaderValue::from_str(&format!("\"{}\"", hex::encode(&hash[..16])))
                 .expect("hex is a valid header"),
             content_type,
@@ -334,23 +226,34 @@ async fn render(generation: u64, res: Response) -> Result<Arc<CachedPage>, Respo
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::cache_key;
 
     fn key(uri: &str) -> Option<String> {
-        cache_key(&Request::get(uri).body(Body::empty()).unwrap())
+        let (path, query) = uri
+            .split_once('?')
+            .map_or((uri, None), |(p, q)| (p, Some(q)));
+        cache_key(path, query)
     }
 
     #[test]
-    fn keys_keep_only_what_pages_use() {
+    fn keys_keep_only_what_each_page_uses() {
         assert_eq!(key("/").unwrap(), "/");
         assert_eq!(key("/?utm_source=x&fbclid=y").unwrap(), "/");
+        assert_eq!(key("/?page=7").unwrap(), "/", "the home page has no pages");
         assert_eq!(key("/a/?page=2&x=1").unwrap(), "/a/?page=2");
         assert_eq!(key("/a/?page=0002").unwrap(), "/a/?page=2");
+        assert_eq!(key("/a/?page=1").unwrap(), "/a/");
         assert_eq!(key("/a/?page=abc"), None);
+        assert_eq!(
+            key("/a/?page=2&page=1"),
+            None,
+            "one parser: repeats are refused"
+        );
         assert_eq!(
             key("/a/b-1.html?danh-gia=cam-on&z=9").unwrap(),
             "/a/b-1.html?danh-gia=cam-on"
         );
+        assert_eq!(key("/a/b-1.html?page=5").unwrap(), "/a/b-1.html");
         assert_eq!(key("/a/b-1.html?danh-gia=bogus").unwrap(), "/a/b-1.html");
     }
 }

@@ -1,28 +1,45 @@
-//! The HTTP side of bantin: the axum router, thin handlers, templates, static assets and the
-//! in-memory parts of serving readers (view counting).
+//! The HTTP side of bantin: the axum router, thin handlers that parse input and call the
+//! services, templates, static assets, and the in-memory parts of serving readers (the page
+//! cache kept current by the change feed, view counting).
+//!
+//! Modules are layered, and a module only uses those below it: the building blocks
+//! (`cookies`, `routes`, `signer`, `site`, `page_cache`, `limits`, `views`, `assets`, `render`,
+//! `i18n`, `settings`, `mail`) → `state` → `client_ip`, `error`, `layout`, `auth`, `extract`,
+//! `guard` → the handlers (`pages`, `rating`, `admin`) and the `cache` middleware → this
+//! router. A test keeps the graph acyclic.
 
 mod admin;
 mod assets;
 mod auth;
 mod cache;
+mod client_ip;
+mod cookies;
 mod error;
+mod extract;
+mod guard;
 mod i18n;
+mod layout;
 mod limits;
 mod mail;
+mod page_cache;
 mod pages;
 mod rating;
 mod render;
-mod security;
+mod routes;
 mod settings;
+mod signer;
+mod site;
 mod state;
 mod views;
 
 pub use admin::{AdminRoute, admin_routes};
-pub use auth::{Access, SESSION_COOKIE};
-pub use cache::PageCache;
+pub use auth::Access;
+pub use client_ip::client_address;
+pub use cookies::{SESSION_COOKIE, VOTER_COOKIE};
 pub use error::WebError;
 pub use i18n::{Catalog, Language};
 pub use mail::Mailer;
+pub use page_cache::PageCache;
 pub use settings::WebSettings;
 pub use state::AppState;
 pub use views::ViewCounter;
@@ -36,31 +53,10 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
-use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// Longest request target we accept; real URLs of the site are far shorter.
 pub const MAX_URI_LEN: usize = 2048;
-
-/// Adds the headers every response should carry unless it has its own.
-pub(crate) async fn security_headers(
-    mut res: axum::response::Response,
-) -> axum::response::Response {
-    add_security_headers(res.headers_mut());
-    res
-}
-
-pub(crate) fn add_security_headers(h: &mut axum::http::HeaderMap) {
-    use axum::http::{HeaderValue, header};
-    for (name, value) in [
-        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
-        (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
-        (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
-    ] {
-        h.entry(name).or_insert(HeaderValue::from_static(value));
-    }
-}
 
 fn csrf_rejection(
     state: &AppState,
@@ -72,30 +68,46 @@ fn csrf_rejection(
     }
 }
 
+/// Long browser caching for media files that exist; errors and redirects are not cached.
+async fn media_caching(res: axum::response::Response) -> axum::response::Response {
+    let mut res = res;
+    if res.status() == axum::http::StatusCode::OK {
+        res.headers_mut()
+            .entry(axum::http::header::CACHE_CONTROL)
+            .or_insert(axum::http::HeaderValue::from_static(
+                "public, max-age=604800",
+            ));
+    }
+    res
+}
+
 /// Builds the whole application router.
 pub fn router(state: AppState) -> Router {
-    let media = ServeDir::new(state.settings().media_dir.clone());
-    let media =
-        Router::new()
-            .fallback_service(media)
-            .layer(SetResponseHeaderLayer::if_not_present(
-                axum::http::header::CACHE_CONTROL,
-                axum::http::HeaderValue::from_static("public, max-age=604800"),
-            ));
+    // Directory redirects of ServeDir drop the `/media` prefix; media URLs name files only.
+    let media = ServeDir::new(state.settings().media_dir.clone())
+        .redirect_to_trailing_slash(false)
+        .append_index_html_on_directories(false);
+    let media = Router::new()
+        .fallback_service(media)
+        .layer(middleware::map_response(media_caching));
     Router::new()
-        .route("/", get(pages::home))
-        .route("/{category}/", get(pages::category))
-        .route("/{category}/{file}", get(pages::article))
-        .route("/healthz", get(pages::healthz))
-        .route("/assets/{file}", get(assets::serve))
+        .route("/", get(pages::home::home))
+        .route("/{category}/", get(pages::category::category))
+        .route("/{category}/{file}", get(pages::article::article))
+        .route("/healthz", get(pages::other::healthz))
+        .route("/assets/{file}", get(pages::other::asset))
         .route("/rate/{id}", post(rating::rate))
-        .route("/{category}", get(pages::category_without_slash))
+        .route("/{category}", get(pages::category::category_without_slash))
         .merge(admin::router(&state))
         .nest_service("/media", media)
-        .fallback(pages::not_found)
+        .fallback(pages::other::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),
-            limits::limit_posts,
+            guard::settle_writes,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            guard::limit_posts,
         ))
         // A second line behind the per-form tokens: cross-site POSTs are refused by the
         // browser's own Sec-Fetch-Site / Origin headers.
@@ -107,15 +119,18 @@ pub fn router(state: AppState) -> Router {
         // Inside compression, so the idle warning can be added to the uncompressed page.
         .layer(middleware::from_fn_with_state(state.clone(), auth::resolve))
         .layer(CompressionLayer::new())
-        .layer(middleware::map_response(security_headers))
+        .layer(middleware::map_response_with_state(
+            state.clone(),
+            guard::security_headers,
+        ))
         .layer(DefaultBodyLimit::max(64 * 1024))
-        .layer(TimeoutLayer::with_status_code(
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
         .layer(TraceLayer::new_for_http())
         // Cache hits are answered here, before the layers above: a hit is a memory lookup.
         .layer(middleware::from_fn_with_state(state.clone(), cache::layer))
-        .layer(middleware::from_fn(security::guard_request))
+        .layer(middleware::from_fn(guard::guard_request))
         .with_state(state)
 }

@@ -7,16 +7,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use axum_extra::extract::SignedCookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
-use bantin_core::{Rating, RatingSummary};
-use bantin_store::{Vote, VoteOutcome};
+use bantin_app::{VoteRequest, random_hex};
+use bantin_core::url::RatingNotice;
+use bantin_core::{ArticleId, Rating, RatingSummary};
+use bantin_store::VoteOutcome;
 use serde::Serialize;
 
-use crate::pages::{Site, now};
-use crate::security::{ClientIp, random_hex, wants_json};
+use crate::client_ip::ClientIp;
+use crate::cookies::VOTER_COOKIE;
+use crate::error::wants_json;
 use crate::{AppState, WebError};
-
-/// Name of the cookie holding the visitor's durable voter key.
-pub const VOTER_COOKIE: &str = "bantin_voter";
 
 #[derive(Serialize)]
 struct RateReply {
@@ -60,11 +60,7 @@ pub(crate) async fn rate(
         }
     };
 
-    let id = match path
-        .ok()
-        .and_then(|Path(id)| id.parse::<i64>().ok())
-        .filter(|id| *id > 0)
-    {
+    let id = match path.ok().and_then(|Path(id)| id.parse::<ArticleId>().ok()) {
         Some(id) => id,
         None => return fail(StatusCode::NOT_FOUND, "rating.not_found"),
     };
@@ -92,7 +88,7 @@ pub(crate) async fn rate(
         _ => {
             let key = match random_hex(16) {
                 Ok(k) => k,
-                Err(e) => return e.into_response(),
+                Err(e) => return WebError::from_app(e, state.catalog()).into_response(),
             };
             let cookie = Cookie::build((VOTER_COOKIE, key.clone()))
                 .path("/")
@@ -105,46 +101,37 @@ pub(crate) async fn rate(
         }
     };
 
-    let now = now();
     let ip_hash = state.signer().token("ip", ip.to_string().as_bytes());
-    let s = state.settings();
-    let vote = Vote {
-        article_id: id,
+    let vote = VoteRequest {
+        article: id,
         voter: &voter,
         ip_hash: &ip_hash,
         rating,
     };
-    let outcome = match state
-        .store()
-        .record_vote(
-            vote,
-            now,
-            now - s.rating_address_window,
-            s.rating_votes_per_address,
-        )
-        .await
-    {
+    let outcome = match state.app().vote(vote).await {
         Ok(o) => o,
-        Err(e) => return WebError::from(e).into_response(),
+        Err(e) => return WebError::from_app(e, state.catalog()).into_response(),
     };
-    let (status, key, notice, summary) = match outcome {
-        VoteOutcome::Recorded(sum) => (StatusCode::OK, "rating.thanks", "cam-on", sum),
-        VoteOutcome::AlreadyVoted(sum) => {
-            (StatusCode::CONFLICT, "rating.already", "da-danh-gia", sum)
-        }
+    let (status, notice, summary) = match outcome {
+        VoteOutcome::Recorded(sum) => (StatusCode::OK, RatingNotice::Thanks, sum),
+        VoteOutcome::AlreadyVoted(sum) => (StatusCode::CONFLICT, RatingNotice::Already, sum),
         VoteOutcome::AddressLimit(sum) => (
             StatusCode::TOO_MANY_REQUESTS,
-            "rating.address_limit",
-            "gioi-han",
+            RatingNotice::AddressLimit,
             sum,
         ),
         VoteOutcome::NotFound => return fail(StatusCode::NOT_FOUND, "rating.not_found"),
     };
     if matches!(outcome, VoteOutcome::Recorded(_)) {
-        tracing::info!(article = id, points = rating.points(), "rating recorded");
+        tracing::info!(article = %id, points = rating.points(), "rating recorded");
     }
     if json {
-        let reply = reply(&state, status == StatusCode::OK, key, summary);
+        let reply = reply(
+            &state,
+            status == StatusCode::OK,
+            notice.message_key(),
+            summary,
+        );
         return (status, jar, Json(reply)).into_response();
     }
     let url = match article_url(&state, id).await {
@@ -153,7 +140,7 @@ pub(crate) async fn rate(
     };
     (
         jar,
-        Redirect::to(&format!("{url}?danh-gia={notice}#danh-gia")),
+        Redirect::to(&format!("{url}?danh-gia={}#danh-gia", notice.as_str())),
     )
         .into_response()
 }
@@ -176,9 +163,9 @@ fn reply(state: &AppState, ok: bool, key: &str, sum: RatingSummary) -> RateReply
     }
 }
 
-async fn article_url(state: &AppState, id: i64) -> Result<String, WebError> {
+async fn article_url(state: &AppState, id: ArticleId) -> Result<String, WebError> {
     let article = state.store().article(id).await?.ok_or(WebError::NotFound)?;
-    let site = Site::load(state).await?;
+    let site = state.site_cache().get(state.store()).await?;
     Ok(site.article_url(article.category_id, &article.slug, article.id))
 }
 

@@ -6,7 +6,7 @@ use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, Error};
 
 use crate::assets::Assets;
-use crate::{Catalog, WebError, WebSettings};
+use crate::{Catalog, WebSettings};
 
 const TEMPLATES: &[(&str, &str)] = &[
     ("base.html", include_str!("../templates/base.html")),
@@ -117,13 +117,8 @@ impl Renderer {
     }
 
     /// Renders a template with `ctx`.
-    pub(crate) fn render(&self, name: &str, ctx: Value) -> Result<String, WebError> {
-        let tmpl = self
-            .env
-            .get_template(name)
-            .map_err(|e| WebError::Internal(format!("{e:#}")))?;
-        tmpl.render(ctx)
-            .map_err(|e| WebError::Internal(format!("rendering {name}: {e:#}")))
+    pub(crate) fn render(&self, name: &str, ctx: Value) -> Result<String, Error> {
+        self.env.get_template(name)?.render(ctx)
     }
 }
 

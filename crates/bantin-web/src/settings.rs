@@ -30,8 +30,9 @@ pub struct WebSettings {
     pub rating_votes_per_address: i64,
     /// The window of that limit, seconds.
     pub rating_address_window: i64,
-    /// Trust the last `X-Forwarded-For` hop as the client address (behind a reverse proxy).
-    pub behind_proxy: bool,
+    /// Reverse proxies in front of bantin whose `X-Forwarded-For` entries are trusted: 0
+    /// (the peer is the client), 1 (one proxy: the last entry), …
+    pub trusted_proxy_hops: usize,
     /// Mark cookies `Secure` (when served over HTTPS).
     pub secure_cookies: bool,
     /// Memory for the rendered-page cache, bytes; 0 turns it off.
@@ -59,6 +60,9 @@ pub struct WebSettings {
     pub mailer: Option<crate::Mailer>,
     /// The site's public address (`https://example.vn`), for links in emails.
     pub public_url: Option<String>,
+    /// Send `Strict-Transport-Security` (the site is served over HTTPS: `public_url` is
+    /// `https://…`).
+    pub hsts: bool,
 }
 
 impl Default for WebSettings {
@@ -74,7 +78,7 @@ impl Default for WebSettings {
             home_per_category: 5,
             rating_votes_per_address: 5,
             rating_address_window: 86_400,
-            behind_proxy: false,
+            trusted_proxy_hops: 0,
             secure_cookies: false,
             page_cache_bytes: 256 * 1024 * 1024,
             session_idle_timeout: 1800,
@@ -88,6 +92,7 @@ impl Default for WebSettings {
             totp_required_roles: Vec::new(),
             mailer: None,
             public_url: None,
+            hsts: false,
         }
     }
 }

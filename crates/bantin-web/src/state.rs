@@ -1,17 +1,21 @@
-//! The state every handler shares.
+//! The state every handler shares: the services, settings, catalogue, templates, assets, the
+//! page cache and the change-feed follower that keeps it current.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::FromRef;
 use axum_extra::extract::cookie::Key;
-use bantin_store::Store;
+use bantin_app::{App, ChangeSink, Follower};
+use bantin_core::UnixTime;
+use bantin_store::{Change, Store};
 
 use crate::assets::Assets;
-use crate::cache::PageCache;
 use crate::limits::Limiters;
-use crate::pages::Site;
+use crate::page_cache::PageCache;
 use crate::render::Renderer;
-use crate::security::Signer;
+use crate::signer::Signer;
+use crate::site::SiteCache;
 use crate::{Catalog, ViewCounter, WebSettings};
 
 /// Shared application state (cheap to clone).
@@ -19,7 +23,7 @@ use crate::{Catalog, ViewCounter, WebSettings};
 pub struct AppState(Arc<Inner>);
 
 struct Inner {
-    store: Store,
+    app: App,
     settings: WebSettings,
     catalog: Catalog,
     renderer: Renderer,
@@ -27,46 +31,81 @@ struct Inner {
     signer: Signer,
     cookie_key: Key,
     views: ViewCounter,
-    page_cache: Option<PageCache>,
-    visitor_hasher: std::hash::RandomState,
-    site: std::sync::RwLock<Option<(u64, Arc<Site>)>>,
+    page_cache: Option<Arc<PageCache>>,
+    site: Arc<SiteCache>,
     limiters: Limiters,
-    hash_permits: tokio::sync::Semaphore,
+    follower: Arc<Follower>,
+}
+
+/// Keeps the category tree current.
+struct SiteSink(Arc<SiteCache>);
+
+impl ChangeSink for SiteSink {
+    fn apply(&self, changes: &[Change]) {
+        use bantin_store::ChangeKind::{Category, Site};
+        if changes
+            .iter()
+            .any(|c| matches!(c.kind, Some(Category | Site) | None))
+        {
+            self.0.invalidate();
+        }
+    }
+
+    fn reset(&self) {
+        self.0.invalidate();
+    }
 }
 
 impl AppState {
-    /// Builds the state: loads templates and assets once. `secret` is the installation's
-    /// signing secret (at least 64 bytes), kept in the database so every node shares it.
-    pub fn new(store: Store, settings: WebSettings, secret: &[u8]) -> Self {
-        let settings_cache_bytes = settings.page_cache_bytes;
+    /// Builds the state: loads templates and assets once and starts following the change
+    /// feed from its newest row. `secret` is the installation's signing secret (at least 64
+    /// bytes), kept in the database so every process shares it. The caller runs
+    /// [`AppState::follower`] (`Follower::run`) in the background.
+    pub async fn new(
+        app: App,
+        settings: WebSettings,
+        secret: &[u8],
+    ) -> Result<Self, bantin_app::AppError> {
         let catalog = Catalog::new(settings.language);
         let assets = Assets::build();
         let renderer = Renderer::new(catalog.clone(), &settings, &assets);
-        let signer = Signer::new(secret);
-        let cookie_key = Key::from(secret);
-        let limiters = Limiters::new(&settings);
-        Self(Arc::new(Inner {
-            store,
+        let page_cache = (settings.page_cache_bytes > 0)
+            .then(|| Arc::new(PageCache::new(settings.page_cache_bytes)));
+        let site = Arc::new(SiteCache::default());
+        let mut sinks: Vec<Arc<dyn ChangeSink>> = vec![Arc::new(SiteSink(site.clone()))];
+        if let Some(cache) = &page_cache {
+            sinks.push(cache.clone());
+        }
+        let follower = Follower::start(app.store().clone(), sinks).await?;
+        Ok(Self(Arc::new(Inner {
+            limiters: Limiters::new(&settings),
+            signer: Signer::new(secret),
+            cookie_key: Key::from(secret),
+            app,
             settings,
             catalog,
             renderer,
             assets,
-            signer,
-            cookie_key,
             views: ViewCounter::new(),
-            page_cache: (settings_cache_bytes > 0).then(|| PageCache::new(settings_cache_bytes)),
-            visitor_hasher: std::hash::RandomState::new(),
-            site: std::sync::RwLock::new(None),
-            limiters,
-            // Password hashing is CPU-bound: a few at a time keeps a flood of sign-ins from
-            // starving page rendering.
-            hash_permits: tokio::sync::Semaphore::new(2),
-        }))
+            page_cache,
+            site,
+            follower,
+        })))
     }
 
-    /// The database.
+    /// The services.
+    pub fn app(&self) -> &App {
+        &self.0.app
+    }
+
+    /// The database, for reads.
     pub fn store(&self) -> &Store {
-        &self.0.store
+        self.0.app.store()
+    }
+
+    /// Now, by the application clock.
+    pub fn now(&self) -> UnixTime {
+        self.0.app.now()
     }
 
     /// Web settings.
@@ -93,38 +132,42 @@ impl AppState {
 
     /// The rendered-page cache, unless turned off.
     pub fn page_cache(&self) -> Option<&PageCache> {
-        self.0.page_cache.as_ref()
+        self.0.page_cache.as_deref()
     }
 
-    /// Keys the visitor digests of view counting (random per process).
-    pub(crate) fn visitor_hasher(&self) -> &std::hash::RandomState {
-        &self.0.visitor_hasher
-    }
-
-    /// The category tree read at content generation `generation`, if still current.
-    pub(crate) fn cached_site(&self, generation: u64) -> Option<Arc<Site>> {
-        let guard = self.0.site.read().unwrap_or_else(|e| e.into_inner());
-        guard
-            .as_ref()
-            .filter(|(g, _)| *g == generation)
-            .map(|(_, s)| s.clone())
-    }
-
-    pub(crate) fn cache_site(&self, generation: u64, site: Arc<Site>) {
-        *self.0.site.write().unwrap_or_else(|e| e.into_inner()) = Some((generation, site));
+    pub(crate) fn site_cache(&self) -> &SiteCache {
+        &self.0.site
     }
 
     pub(crate) fn limiters(&self) -> &Limiters {
         &self.0.limiters
     }
 
-    pub(crate) fn hash_permits(&self) -> &tokio::sync::Semaphore {
-        &self.0.hash_permits
-    }
-
     /// The in-memory view counter; the binary flushes it periodically and at shutdown.
     pub fn views(&self) -> &ViewCounter {
         &self.0.views
+    }
+
+    /// The change-feed follower feeding the page cache; the binary runs it.
+    pub fn follower(&self) -> &Arc<Follower> {
+        &self.0.follower
+    }
+
+    /// Waits until every change this process committed is applied to its caches, so the
+    /// next page a user sees after their own change already shows it (a few milliseconds;
+    /// bounded so a stuck follower never hangs a request).
+    pub async fn settle(&self) {
+        let mine = self.store().committed_change();
+        if self.0.follower.applied() >= mine {
+            return;
+        }
+        // Catch up here rather than wait for the background task: same work, no extra
+        // hand-off, and it works whether or not that task is running.
+        match tokio::time::timeout(Duration::from_secs(2), self.0.follower.catch_up()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "applying this process's own change failed"),
+            Err(_) => tracing::warn!("applying this process's own change took over 2 s"),
+        }
     }
 }
 

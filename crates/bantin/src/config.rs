@@ -58,6 +58,10 @@ pub struct ServeArgs {
     /// Trust the last X-Forwarded-For hop (true when behind a reverse proxy).
     #[arg(long, env = "BANTIN_BEHIND_PROXY", value_name = "BOOL")]
     pub behind_proxy: Option<String>,
+    /// Reverse proxies in front of bantin whose X-Forwarded-For entries are trusted (0–10;
+    /// `behind_proxy` means 1).
+    #[arg(long, env = "BANTIN_TRUSTED_PROXY_HOPS", value_name = "N")]
+    pub trusted_proxy_hops: Option<String>,
     /// Mark cookies Secure (true when served over HTTPS).
     #[arg(long, env = "BANTIN_SECURE_COOKIES", value_name = "BOOL")]
     pub secure_cookies: Option<String>,
@@ -128,6 +132,7 @@ struct FileSettings {
     view_flush_seconds: Option<u64>,
     rating_votes_per_address: Option<i64>,
     behind_proxy: Option<bool>,
+    trusted_proxy_hops: Option<usize>,
     secure_cookies: Option<bool>,
     page_cache: Option<bool>,
     page_cache_mib: Option<u64>,
@@ -328,6 +333,18 @@ impl Settings {
             file.behind_proxy,
             false,
         )?;
+        let trusted_proxy_hops = pick(
+            "trusted_proxy_hops",
+            serve.trusted_proxy_hops.as_ref(),
+            file.trusted_proxy_hops,
+            usize::from(behind_proxy),
+        )?;
+        if trusted_proxy_hops > 10 {
+            bail!(
+                "invalid value {trusted_proxy_hops} for {}: expected 0 to 10",
+                names("trusted_proxy_hops")
+            );
+        }
         let demo = !serve.no_demo && file.demo.unwrap_or(true);
         let page_cache_mib = pick(
             "page_cache_mib",
@@ -474,8 +491,11 @@ impl Settings {
             per_page,
             related,
             rating_votes_per_address,
-            behind_proxy,
+            trusted_proxy_hops,
             secure_cookies,
+            hsts: public_url
+                .as_deref()
+                .is_some_and(|u| u.starts_with("https://")),
             page_cache_bytes: if page_cache {
                 page_cache_mib * 1024 * 1024
             } else {

@@ -9,8 +9,10 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
+use bantin_app::{App, Policy, Scheduler};
+use bantin_core::Clock;
 use bantin_store::Store;
-use bantin_web::AppState;
+use bantin_web::{AppState, WebSettings};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -113,7 +115,14 @@ fn describe_db_error(err: &bantin_store::StoreError, target: &DatabaseTarget) ->
             "--database-url / BANTIN_DATABASE_URL",
         ),
     };
-    let text = err.to_string();
+    // The whole chain: the store's error names the kind, its source says what happened.
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(err);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
     let lower = text.to_lowercase();
     let problem =
         if lower.contains("readonly") || lower.contains("read-only") || lower.contains("read only")
@@ -168,9 +177,24 @@ async fn migrate_command(common: &CommonArgs) -> Result<()> {
     Ok(())
 }
 
+/// The services' rules, from the settings.
+pub(crate) fn policy(web: &WebSettings) -> Policy {
+    Policy {
+        login_max_failures: web.login_max_failures,
+        login_failure_window: web.login_failure_window,
+        login_lock_seconds: web.login_lock_seconds,
+        session_idle_timeout: web.session_idle_timeout,
+        session_absolute_timeout: web.session_absolute_timeout,
+        rating_votes_per_address: web.rating_votes_per_address,
+        rating_window: web.rating_address_window,
+        ..Policy::default()
+    }
+}
+
 /// Sets up a new installation: the signing secret, then the demo content if wanted. Runs once;
 /// an existing database is left as it is.
-async fn first_run(store: &Store, settings: &Settings) -> Result<Vec<u8>> {
+async fn first_run(app: &App, settings: &Settings) -> Result<Vec<u8>> {
+    let store = app.store();
     let mut fresh = [0u8; 64];
     getrandom::fill(&mut fresh).map_err(|e| anyhow::anyhow!("no system randomness: {e}"))?;
     let secret_hex = store
@@ -179,11 +203,11 @@ async fn first_run(store: &Store, settings: &Settings) -> Result<Vec<u8>> {
         .map_err(|e| anyhow::anyhow!(describe_db_error(&e, &settings.database)))?;
     let secret = hex_decode(&secret_hex)
         .context("the stored secret is corrupt (meta table, key `secret`)")?;
-    users::ensure_admin(store).await?;
+    users::ensure_admin(app).await?;
     if store.meta_get("initialized").await?.is_none() {
         if settings.demo {
             let media = &settings.web.media_dir;
-            for (path, bytes) in bantin_store::demo::media_files() {
+            for (path, bytes) in bantin_app::demo::media_files() {
                 let dest = media.join(path);
                 if let Some(dir) = dest.parent() {
                     std::fs::create_dir_all(dir)
@@ -192,7 +216,7 @@ async fn first_run(store: &Store, settings: &Settings) -> Result<Vec<u8>> {
                 std::fs::write(&dest, bytes)
                     .with_context(|| format!("cannot write {}", dest.display()))?;
             }
-            let loaded = store.load_demo(jiff::Timestamp::now().as_second()).await?;
+            let loaded = app.load_demo().await?;
             tracing::info!(
                 categories = loaded.categories,
                 articles = loaded.articles,
@@ -206,47 +230,83 @@ async fn first_run(store: &Store, settings: &Settings) -> Result<Vec<u8>> {
     Ok(secret)
 }
 
+/// Runs `work` every `every` until the task is aborted, logging failures (`what` names it).
+fn every<F, Fut>(every: Duration, what: &'static str, work: F) -> tokio::task::JoinHandle<()>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), String>> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = work().await {
+                tracing::warn!(error = %e, "{what} failed; will retry");
+            }
+        }
+    })
+}
+
+/// How long change-feed rows are kept: every process reads them within seconds; a process
+/// away for longer resets its caches.
+const CHANGES_KEPT: i64 = 7 * 86_400;
+
 async fn serve_command(common: &CommonArgs, serve: &ServeArgs) -> Result<()> {
     let settings = Settings::load(common, serve)?;
     let store = open_store(&settings).await?;
-    let secret = first_run(&store, &settings).await?;
-    let state = AppState::new(store.clone(), settings.web.clone(), &secret);
+    let app = App::new(store.clone(), Clock::system(), policy(&settings.web));
+    let secret = first_run(&app, &settings).await?;
+    let state = AppState::new(app.clone(), settings.web.clone(), &secret).await?;
 
+    let follower = tokio::spawn(state.follower().clone().run(Duration::from_secs(1)));
+    // Publish and expiry times arrive on the change feed at their second, with no visitor.
+    let scheduler = tokio::spawn(Scheduler::new(app.clone()).run(Duration::from_secs(1)));
     let flusher = {
         let state = state.clone();
-        let every = Duration::from_secs(settings.view_flush_seconds);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(every);
-            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                tick.tick().await;
-                if let Err(e) = state.views().flush(state.store()).await {
-                    tracing::warn!(error = %e, "writing view counts failed; will retry");
+        every(
+            Duration::from_secs(settings.view_flush_seconds),
+            "writing view counts",
+            move || {
+                let state = state.clone();
+                async move {
+                    state
+                        .views()
+                        .flush(state.store())
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| e.to_string())
                 }
-            }
-        })
+            },
+        )
     };
-
-    // Expired sessions are refused when used; this only keeps the table small.
+    // Expired sessions are refused when used; this only keeps the tables small.
     let sweeper = {
-        let store = store.clone();
-        let web = settings.web.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(600));
-            loop {
-                tick.tick().await;
-                let now = jiff::Timestamp::now().as_second();
-                let res = store
-                    .delete_expired_sessions(
-                        now - web.session_idle_timeout,
-                        now - web.session_absolute_timeout,
-                    )
-                    .await;
-                if let Err(e) = res {
-                    tracing::warn!(error = %e, "deleting expired sessions failed; will retry");
+        let app = app.clone();
+        every(
+            Duration::from_secs(600),
+            "sweeping sessions and old feed rows",
+            move || {
+                let app = app.clone();
+                async move {
+                    let now = app.now();
+                    let p = app.policy();
+                    app.store()
+                        .sweep_sessions(
+                            now.minus(p.session_idle_timeout),
+                            now.minus(p.session_absolute_timeout),
+                            now.minus(86_400),
+                        )
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    app.store()
+                        .prune_changes(now.minus(CHANGES_KEPT))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    Ok(())
                 }
-            }
-        })
+            },
+        )
     };
 
     let listener = tokio::net::TcpListener::bind(settings.listen)
@@ -260,17 +320,18 @@ async fn serve_command(common: &CommonArgs, serve: &ServeArgs) -> Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, backend = ?store.backend(), "bantin is serving");
     println!("bantin: http://{addr}/");
-    let app = bantin_web::router(state.clone());
+    let app_router = bantin_web::router(state.clone());
     axum::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        app_router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown_signal())
     .await
     .context("server error")?;
 
-    flusher.abort();
-    sweeper.abort();
+    for task in [follower, scheduler, flusher, sweeper] {
+        task.abort();
+    }
     match state.views().flush(state.store()).await {
         Ok(n) => tracing::info!(views = n, "view counts written"),
         Err(e) => tracing::error!(error = %e, "writing view counts at shutdown failed"),

@@ -2,7 +2,8 @@
 //! the past years, so lists and the newer/older queries work on a large table.
 
 use anyhow::{Result, bail};
-use bantin_core::{ArticleStatus, SanitizedHtml};
+use bantin_app::{Actor, App};
+use bantin_core::{ArticleStatus, Clock, SanitizedHtml, Slug};
 use bantin_store::NewArticle;
 
 use crate::config::{CommonArgs, ServeArgs, Settings};
@@ -24,20 +25,23 @@ const PARAGRAPH: &str = "Thực hiện kế hoạch năm, các cơ quan, đơn v
 pub(crate) async fn run(common: &CommonArgs, count: u32) -> Result<()> {
     let settings = Settings::load(common, &ServeArgs::default())?;
     let store = crate::open_store(&settings).await?;
+    let app = App::new(store.clone(), Clock::system(), crate::policy(&settings.web));
+    let actor = Actor::cli();
     let categories = store.categories().await?;
     if categories.is_empty() {
         bail!(
             "no categories: run `bantin serve` once (with the demo content) before `bantin synth`"
         );
     }
-    let now = jiff::Timestamp::now().as_second();
+    let now = app.now();
     let body = SanitizedHtml::sanitize(&format!("<p>{PARAGRAPH}</p>").repeat(6));
     let mut batch = Vec::with_capacity(1000);
     for i in 0..count {
         let topic = TOPICS[i as usize % TOPICS.len()];
+        let title = format!("Bài tổng hợp số {} về {topic}", i + 1);
         batch.push(NewArticle {
-            title: format!("Bài tổng hợp số {} về {topic}", i + 1),
-            slug: None,
+            slug: Slug::from_title(&title)?,
+            title,
             lead: format!(
                 "Bài viết tổng hợp dùng để đo tải, số {}, về {topic} trên địa bàn Thành phố.",
                 i + 1
@@ -50,18 +54,18 @@ pub(crate) async fn run(common: &CommonArgs, count: u32) -> Result<()> {
             source: String::new(),
             tags: vec![],
             status: ArticleStatus::Published,
-            publish_at: now - 3600 * (i64::from(i) + 1),
+            publish_at: now.minus(3600 * (i64::from(i) + 1)),
             expire_at: None,
             category_id: categories[i as usize % categories.len()].id,
             extra_category_ids: vec![],
         });
         if batch.len() == 1000 {
-            store.insert_articles(&batch, now).await?;
+            app.import_articles(&actor, &batch).await?;
             batch.clear();
         }
     }
     if !batch.is_empty() {
-        store.insert_articles(&batch, now).await?;
+        app.import_articles(&actor, &batch).await?;
     }
     store.close().await;
     println!("added {count} articles");

@@ -3,8 +3,9 @@
 use std::io::{BufRead, IsTerminal, Write};
 
 use anyhow::{Context, Result, bail};
-use bantin_core::account::{NewPassword, Role, Username};
-use bantin_store::{NewUser, Store, StoreError};
+use bantin_app::{Actor, App, AppError, NewAccount, ProfileChange};
+use bantin_core::Clock;
+use bantin_core::account::{DisplayName, Email, NewPassword, Role, Username};
 use clap::Subcommand;
 
 use crate::config::{CommonArgs, ServeArgs, Settings};
@@ -40,10 +41,6 @@ pub enum UserCommand {
     List,
 }
 
-fn now() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
-
 fn read_password() -> Result<String> {
     if let Ok(p) = std::env::var("BANTIN_USER_PASSWORD") {
         return Ok(p);
@@ -61,21 +58,26 @@ fn read_password() -> Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
-/// Hashes off the async executor: Argon2 is slow on purpose.
-async fn hash(password: NewPassword) -> Result<String> {
-    Ok(tokio::task::spawn_blocking(move || password.hash()).await?)
-}
-
 /// Runs an account command.
 pub async fn run(common: &CommonArgs, command: UserCommand) -> Result<()> {
     let settings = Settings::load(common, &ServeArgs::default())?;
     let store = crate::open_store(&settings).await?;
-    let result = run_on(&store, command).await;
+    let app = App::new(store.clone(), Clock::system(), crate::policy(&settings.web));
+    let result = run_on(&app, command).await;
     store.close().await;
     result
 }
 
-async fn run_on(store: &Store, command: UserCommand) -> Result<()> {
+/// The account named `username`, or a clear error.
+async fn account_id(app: &App, username: &Username) -> Result<bantin_core::UserId> {
+    match app.store().user_by_username(username).await? {
+        Some(u) => Ok(u.id),
+        None => bail!("no account named {username}"),
+    }
+}
+
+async fn run_on(app: &App, command: UserCommand) -> Result<()> {
+    let actor = Actor::cli();
     match command {
         UserCommand::Add {
             username,
@@ -85,42 +87,45 @@ async fn run_on(store: &Store, command: UserCommand) -> Result<()> {
         } => {
             let username = Username::parse(&username)?;
             let role: Role = role.parse()?;
-            let password = NewPassword::parse(&read_password()?)?;
-            let password_hash = hash(password).await?;
-            let new = NewUser {
-                username: &username,
-                display_name: &display_name,
-                email: &email,
-                password_hash: &password_hash,
+            let profile = ProfileChange {
+                display_name: DisplayName::parse(&display_name)?,
+                email: Email::parse(&email)?,
                 role,
+                all_categories: true,
+                categories: Vec::new(),
             };
-            match store.insert_user(&new, now()).await {
+            let password = NewPassword::parse(&read_password()?)?;
+            let account = NewAccount {
+                username: username.clone(),
+                password,
+                profile,
+            };
+            match app.create_account(&actor, account).await {
                 Ok(_) => println!("created {username} ({})", role.as_str()),
-                Err(StoreError::Conflict) => bail!("the username {username} is taken"),
+                Err(AppError::UsernameTaken) => bail!("the username {username} is taken"),
                 Err(e) => return Err(e.into()),
             }
         }
         UserCommand::Passwd { username } => {
             let username = Username::parse(&username)?;
+            let id = account_id(app, &username).await?;
             let password = NewPassword::parse(&read_password()?)?;
-            let password_hash = hash(password).await?;
-            if !store
-                .set_user_password(&username, &password_hash, now())
-                .await?
-            {
-                bail!("no account named {username}");
-            }
+            app.set_password(&actor, id, password).await?;
             println!("password of {username} changed");
         }
         UserCommand::Disable { username } => {
             let username = Username::parse(&username)?;
-            if !store.set_user_active(&username, false, now()).await? {
-                bail!("no account named {username}");
+            let id = account_id(app, &username).await?;
+            match app.set_active(&actor, id, false).await {
+                Ok(()) => println!("{username} disabled"),
+                Err(AppError::LastAdministrator) => {
+                    bail!("{username} is the last active administrator and cannot be disabled")
+                }
+                Err(e) => return Err(e.into()),
             }
-            println!("{username} disabled");
         }
         UserCommand::List => {
-            for u in store.users().await? {
+            for u in app.store().users().await? {
                 let state = if u.active { "active" } else { "disabled" };
                 println!(
                     "{}\t{}\t{}\t{}",
@@ -138,8 +143,8 @@ async fn run_on(store: &Store, command: UserCommand) -> Result<()> {
 /// Creates the `admin` account of a new installation (one without any account), with the
 /// password from BANTIN_ADMIN_PASSWORD or a random one printed once to standard output. The
 /// password is never logged or stored in clear.
-pub async fn ensure_admin(store: &Store) -> Result<()> {
-    if !store.users().await?.is_empty() {
+pub async fn ensure_admin(app: &App) -> Result<()> {
+    if !app.store().users().await?.is_empty() {
         if std::env::var_os("BANTIN_ADMIN_PASSWORD").is_some() {
             // Said on standard output, where the newcomer is looking.
             println!(
@@ -158,21 +163,10 @@ pub async fn ensure_admin(store: &Store) -> Result<()> {
             (NewPassword::parse(&random)?, Some(random))
         }
     };
-    let password_hash = hash(password).await?;
-    let username = Username::parse("admin")?;
-    let new = NewUser {
-        username: &username,
-        display_name: "Quản trị viên",
-        email: "",
-        password_hash: &password_hash,
-        role: Role::Administrator,
-    };
-    match store.insert_user(&new, now()).await {
-        // Another node created it first.
-        Ok(_) | Err(StoreError::Conflict) => {}
-        Err(e) => return Err(e.into()),
-    }
-    if let Some(p) = generated {
+    // Another process may have created it first; then the password printed would be wrong.
+    if app.ensure_first_admin(password).await?
+        && let Some(p) = generated
+    {
         println!(
             "bantin: tài khoản quản trị \"admin\", mật khẩu: {p} (chỉ hiện một lần; đổi bằng `bantin user passwd admin`)"
         );

@@ -3,22 +3,22 @@
 //! handler, and the authorisation test walks the same table, so no route can skip the check.
 
 mod account;
+mod audit;
+mod dashboard;
 mod login;
+mod page;
 mod reset;
+mod sessions;
 mod users;
 
 use axum::Router;
-use axum::extract::{FromRequest, Request};
 use axum::http::Method;
 use axum::middleware;
-use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use bantin_core::access::Capability;
-use minijinja::{Value, context};
-use serde::de::DeserializeOwned;
 
-use crate::auth::{self, Access, CurrentUser};
-use crate::{AppState, WebError};
+use crate::AppState;
+use crate::auth::{self, Access};
 
 /// One admin route, as the authorisation test sees it.
 #[derive(Clone, Debug)]
@@ -143,28 +143,28 @@ fn entries() -> Vec<Entry> {
             "/admin",
             "/admin",
             Allowed(SignIn),
-            get(account::dashboard),
+            get(dashboard::dashboard),
         ),
         entry(
             g.clone(),
             "/admin/sessions",
             "/admin/sessions",
             Enrolling,
-            get(account::sessions),
+            get(sessions::sessions),
         ),
         entry(
             p.clone(),
             "/admin/sessions/end-others",
             "/admin/sessions/end-others",
             Enrolling,
-            post(account::end_other_sessions),
+            post(sessions::end_other_sessions),
         ),
         entry(
             p.clone(),
             "/admin/sessions/{id}/end",
             "/admin/sessions/1/end",
             Enrolling,
-            post(account::end_session),
+            post(sessions::end_session),
         ),
         entry(
             g.clone(),
@@ -206,7 +206,7 @@ fn entries() -> Vec<Entry> {
             "/admin/audit",
             "/admin/audit",
             Allowed(ViewAudit),
-            get(account::audit),
+            get(audit::audit),
         ),
         entry(
             g.clone(),
@@ -273,94 +273,4 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         r = r.route(e.route.path, e.handler.route_layer(gate));
     }
     r
-}
-
-/// A form body (repeated fields fill `Vec`s); a malformed one is a 400 page with a clear message instead of plain text.
-pub(crate) struct AdminForm<T>(pub T);
-
-impl<T: DeserializeOwned> FromRequest<AppState> for AdminForm<T> {
-    type Rejection = Response;
-
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let malformed = || {
-            WebError::BadRequest(state.catalog().get("form.malformed").to_owned()).into_response()
-        };
-        let (parts, body) = req.into_parts();
-        let bytes = axum::body::to_bytes(body, 64 * 1024)
-            .await
-            .map_err(|_| malformed())?;
-        // Form decoding replaces invalid UTF-8 with U+FFFD; we refuse it instead, so a
-        // mangled password is never hashed and compared.
-        if !strictly_utf8(&bytes) {
-            tracing::info!("admin form with invalid UTF-8");
-            return Err(malformed());
-        }
-        let req = Request::from_parts(parts, axum::body::Body::from(bytes));
-        match axum_extra::extract::Form::<T>::from_request(req, state).await {
-            Ok(axum_extra::extract::Form(v)) => Ok(Self(v)),
-            Err(e) => {
-                tracing::info!(error = %e, "malformed admin form");
-                Err(
-                    WebError::BadRequest(state.catalog().get("form.malformed").to_owned())
-                        .into_response(),
-                )
-            }
-        }
-    }
-}
-
-/// Whether every key and value of a URL-encoded body decodes to valid UTF-8.
-fn strictly_utf8(body: &[u8]) -> bool {
-    body.split(|b| *b == b'&')
-        .flat_map(|pair| pair.split(|b| *b == b'='))
-        .all(|part| percent_encoding::percent_decode(part).decode_utf8().is_ok())
-}
-
-/// Renders an admin page: `ctx` plus what every admin page shows.
-pub(crate) fn render(
-    state: &AppState,
-    cu: Option<&CurrentUser>,
-    template: &str,
-    title: &str,
-    ctx: Value,
-) -> Result<Response, WebError> {
-    let me = cu.map(|cu| {
-        context! {
-            username => cu.user.username.clone(),
-            display_name => cu.user.display_name.clone(),
-            role => state.catalog().get(&format!("role.{}", cu.user.role().as_str())),
-            csrf => cu.csrf.clone(),
-            can_users => cu.rights.allows(Capability::ManageUsers, None),
-            can_audit => cu.rights.allows(Capability::ViewAudit, None),
-        }
-    });
-    let full = context! {
-        title => title,
-        me => me,
-        admin_css => state.assets().url("admin.css"),
-        ..ctx
-    };
-    let html = state.renderer().render(template, full)?;
-    Ok(Html(html).into_response())
-}
-
-/// Runs password hashing or verification off the async executor, a few at a time, so a
-/// flood of sign-ins cannot starve page rendering.
-pub(crate) async fn argon2_work<T: Send + 'static>(
-    state: &AppState,
-    work: impl FnOnce() -> T + Send + 'static,
-) -> Result<T, WebError> {
-    let _permit = state
-        .hash_permits()
-        .acquire()
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))
-}
-
-/// The message of a stale or missing CSRF token.
-pub(crate) fn stale(state: &AppState) -> String {
-    state.catalog().get("form.stale").to_owned()
 }

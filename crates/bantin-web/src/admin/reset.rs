@@ -1,24 +1,21 @@
 //! "Forgot password": a one-time link by email when SMTP is configured (valid one hour), else
 //! the page says to ask an administrator. The answer never tells whether an account exists.
 
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
+use bantin_app::{Actor, AppError};
 use bantin_core::account::NewPassword;
-use bantin_store::NewAuditEntry;
 use minijinja::context;
 use serde::Deserialize;
 
-use super::login::{login_cookie_pair, login_csrf_ok};
-use super::{AdminForm, render};
-use crate::auth;
-use crate::pages::now;
-use crate::security::ClientIp;
+use super::login::login_cookie_pair;
+use super::page::{refusal, render_status, stale};
+use crate::client_ip::ClientIp;
+use crate::extract::{CsrfForm, CsrfProtected, Parsed};
 use crate::{AppState, WebError};
-
-/// How long a reset link works, seconds.
-const RESET_SECONDS: i64 = 3600;
 
 struct View<'a> {
     status: StatusCode,
@@ -27,11 +24,22 @@ struct View<'a> {
     notice: Option<String>,
 }
 
-fn forgot_page(state: &AppState, jar: &CookieJar, v: View<'_>) -> Result<Response, WebError> {
+fn no_store(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn forgot_page(
+    state: &AppState,
+    jar: Option<&CookieJar>,
+    v: View<'_>,
+) -> Result<Response, WebError> {
     let (csrf, set) = login_cookie_pair(state, jar)?;
-    let mut res = render(
+    let mut res = render_status(
         state,
         None,
+        v.status,
         "admin/forgot.html",
         state.catalog().get("forgot.title"),
         context! {
@@ -42,12 +50,10 @@ fn forgot_page(state: &AppState, jar: &CookieJar, v: View<'_>) -> Result<Respons
             notice => v.notice,
         },
     )?;
-    *res.status_mut() = v.status;
     if let Some(set) = set {
-        res.headers_mut()
-            .append(axum::http::header::SET_COOKIE, set);
+        res.headers_mut().append(header::SET_COOKIE, set);
     }
-    Ok(res)
+    Ok(no_store(res))
 }
 
 /// `GET /admin/forgot`.
@@ -57,7 +63,7 @@ pub(crate) async fn forgot_form(
 ) -> Result<Response, WebError> {
     forgot_page(
         &state,
-        &jar,
+        Some(&jar),
         View {
             status: StatusCode::OK,
             who: "",
@@ -74,34 +80,49 @@ pub(crate) struct ForgotForm {
     who: String,
 }
 
+impl ForgotForm {
+    fn keep(&self) -> &str {
+        if self.who.len() > 254 { "" } else { &self.who }
+    }
+}
+
+impl CsrfProtected for ForgotForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+
+    async fn refused(self, state: &AppState, parts: &Parts) -> Response {
+        let jar = CookieJar::from_headers(&parts.headers);
+        let view = View {
+            status: StatusCode::FORBIDDEN,
+            who: self.keep(),
+            message: Some(stale(state)),
+            notice: None,
+        };
+        forgot_page(state, Some(&jar), view).unwrap_or_else(IntoResponse::into_response)
+    }
+}
+
 /// `POST /admin/forgot`: sends the link in the background and answers the same either way.
 pub(crate) async fn forgot(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     jar: CookieJar,
-    AdminForm(f): AdminForm<ForgotForm>,
+    CsrfForm(f): CsrfForm<ForgotForm>,
 ) -> Result<Response, WebError> {
     let cat = state.catalog();
-    let keep = if f.who.len() > 254 {
-        ""
-    } else {
-        f.who.as_str()
-    };
     let page = |status, message: Option<String>, notice: Option<String>| {
         forgot_page(
             &state,
-            &jar,
+            Some(&jar),
             View {
                 status,
-                who: keep,
+                who: f.keep(),
                 message,
                 notice,
             },
         )
     };
-    if !login_csrf_ok(&state, &jar, &f.csrf) {
-        return page(StatusCode::FORBIDDEN, Some(super::stale(&state)), None);
-    }
     let (Some(mailer), Some(base)) = (
         state.settings().mailer.clone(),
         state.settings().public_url.clone(),
@@ -115,25 +136,16 @@ pub(crate) async fn forgot(
             None,
         );
     }
-    let store = state.store();
-    let now = now();
-    for u in store.users_by_login_or_email(&f.who).await? {
-        if u.email.is_empty() {
-            continue;
-        }
-        let token = auth::random_token()?;
-        store
-            .insert_password_reset(&auth::hash_token(&token), u.id, now)
-            .await?;
-        let entry = NewAuditEntry {
-            user_id: Some(u.id),
-            username: &u.username,
-            action: "account.reset_requested",
-            target: &format!("user:{}", u.id),
-            detail: "",
-            ip: &ip.to_string(),
-        };
-        store.append_audit(&entry, now).await?;
+    let actor = Actor {
+        ip: ip.to_string(),
+        ..Actor::default()
+    };
+    let issued = state
+        .app()
+        .request_password_reset(&actor, &f.who)
+        .await
+        .map_err(|e| WebError::from_app(e, cat))?;
+    for (u, token) in issued {
         let link = format!("{}/admin/reset/{token}", base.trim_end_matches('/'));
         let subject = cat.format(
             "forgot.mail_subject",
@@ -163,54 +175,66 @@ pub(crate) async fn forgot(
     )
 }
 
-async fn reset_user(state: &AppState, token: &str) -> Result<Option<(String, i64)>, WebError> {
-    if token.len() != 64 || !token.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Ok(None);
+/// A reset-link token as it appears in the URL: 64 hex digits.
+pub(crate) struct ResetToken(String);
+
+impl std::str::FromStr for ResetToken {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        (s.len() == 64 && s.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then(|| Self(s.to_owned()))
+            .ok_or(())
     }
-    let hash = auth::hash_token(token);
-    Ok(state
-        .store()
-        .password_reset_user(&hash, now() - RESET_SECONDS)
-        .await?
-        .map(|id| (hash, id)))
+}
+
+fn invalid(state: &AppState) -> WebError {
+    WebError::Refused(
+        StatusCode::NOT_FOUND,
+        state.catalog().get("reset.invalid").to_owned(),
+    )
 }
 
 fn reset_page(
     state: &AppState,
-    jar: &CookieJar,
+    jar: Option<&CookieJar>,
     token: &str,
     status: StatusCode,
     message: Option<String>,
 ) -> Result<Response, WebError> {
     let (csrf, set) = login_cookie_pair(state, jar)?;
-    let mut res = render(
+    let mut res = render_status(
         state,
         None,
+        status,
         "admin/reset.html",
         state.catalog().get("reset.title"),
         context! { token => token, csrf => csrf, message => message },
     )?;
-    *res.status_mut() = status;
     if let Some(set) = set {
-        res.headers_mut()
-            .append(axum::http::header::SET_COOKIE, set);
+        res.headers_mut().append(header::SET_COOKIE, set);
     }
-    Ok(res)
+    Ok(no_store(res))
 }
 
 /// `GET /admin/reset/{token}`.
 pub(crate) async fn reset_form(
     State(state): State<AppState>,
     jar: CookieJar,
-    Path(token): Path<String>,
+    token: Result<Parsed<ResetToken>, WebError>,
 ) -> Result<Response, WebError> {
-    if reset_user(&state, &token).await?.is_none() {
-        return Err(WebError::Refused(
-            StatusCode::NOT_FOUND,
-            state.catalog().get("reset.invalid").to_owned(),
-        ));
+    let Ok(Parsed(ResetToken(token))) = token else {
+        return Err(invalid(&state));
+    };
+    let valid = state
+        .app()
+        .reset_link_user(&token)
+        .await
+        .map_err(|e| WebError::from_app(e, state.catalog()))?;
+    if valid.is_none() {
+        return Err(invalid(&state));
     }
-    reset_page(&state, &jar, &token, StatusCode::OK, None)
+    reset_page(&state, Some(&jar), &token, StatusCode::OK, None)
 }
 
 #[derive(Deserialize, Default)]
@@ -221,36 +245,50 @@ pub(crate) struct ResetForm {
     confirm: String,
 }
 
+impl CsrfProtected for ResetForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /admin/reset/{token}`: the new password; every session of the account ends.
 pub(crate) async fn reset(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     jar: CookieJar,
-    Path(token): Path<String>,
-    AdminForm(f): AdminForm<ResetForm>,
+    token: Result<Parsed<ResetToken>, WebError>,
+    form: Result<CsrfForm<ResetForm>, Response>,
 ) -> Result<Response, WebError> {
     let cat = state.catalog();
-    let Some((hash, user_id)) = reset_user(&state, &token).await? else {
-        return Err(WebError::Refused(
-            StatusCode::NOT_FOUND,
-            cat.get("reset.invalid").to_owned(),
-        ));
+    let Ok(Parsed(ResetToken(token))) = token else {
+        return Err(invalid(&state));
     };
-    if !login_csrf_ok(&state, &jar, &f.csrf) {
-        return reset_page(
-            &state,
-            &jar,
-            &token,
-            StatusCode::FORBIDDEN,
-            Some(super::stale(&state)),
-        );
+    let valid = state
+        .app()
+        .reset_link_user(&token)
+        .await
+        .map_err(|e| WebError::from_app(e, cat))?;
+    if valid.is_none() {
+        return Err(invalid(&state));
     }
+    let f = match form {
+        Ok(CsrfForm(f)) => f,
+        Err(_) => {
+            return reset_page(
+                &state,
+                Some(&jar),
+                &token,
+                StatusCode::FORBIDDEN,
+                Some(stale(&state)),
+            );
+        }
+    };
     let password = match NewPassword::parse(&f.new) {
         Ok(p) => p,
         Err(e) => {
             return reset_page(
                 &state,
-                &jar,
+                Some(&jar),
                 &token,
                 StatusCode::BAD_REQUEST,
                 Some(e.to_string()),
@@ -259,29 +297,18 @@ pub(crate) async fn reset(
     };
     if f.new != f.confirm {
         let m = cat.get("account.mismatch").to_owned();
-        return reset_page(&state, &jar, &token, StatusCode::BAD_REQUEST, Some(m));
+        return reset_page(&state, Some(&jar), &token, StatusCode::BAD_REQUEST, Some(m));
     }
-    let store = state.store();
-    let now = now();
-    if !store.use_password_reset(&hash, user_id, now).await? {
-        return Err(WebError::Refused(
-            StatusCode::NOT_FOUND,
-            cat.get("reset.invalid").to_owned(),
-        ));
+    match state
+        .app()
+        .reset_password(&ip.to_string(), &token, password)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/admin/login?ly-do=da-dat-lai").into_response()),
+        Err(AppError::InvalidResetLink) => Err(invalid(&state)),
+        Err(e) => {
+            let (status, message) = refusal(&state, e)?;
+            reset_page(&state, Some(&jar), &token, status, Some(message))
+        }
     }
-    let new_hash = super::argon2_work(&state, move || password.hash()).await?;
-    store
-        .set_user_password_by_id(user_id, &new_hash, now)
-        .await?;
-    let user = store.user(user_id).await?;
-    let entry = NewAuditEntry {
-        user_id: Some(user_id),
-        username: user.as_ref().map_or("", |u| u.username.as_str()),
-        action: "account.password_reset_by_email",
-        target: &format!("user:{user_id}"),
-        detail: "",
-        ip: &ip.to_string(),
-    };
-    store.append_audit(&entry, now).await?;
-    Ok(Redirect::to("/admin/login?ly-do=da-dat-lai").into_response())
 }

@@ -1,24 +1,26 @@
 //! Account management for administrators: list, add, edit role and categories, reset the
-//! password, disable or enable, reset two-step sign-in.
+//! password, disable or enable, reset two-step sign-in. The rules are the services'.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
-use bantin_core::account::{NewPassword, Role, Username};
-use bantin_store::{NewUser, StoreError, User, UserUpdate};
+use bantin_app::{NewAccount, ProfileChange};
+use bantin_core::account::{DisplayName, Email, NewPassword, Role, Username};
+use bantin_core::{CategoryId, UserId};
+use bantin_store::User;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::login::CsrfOnly;
-use super::{AdminForm, render, stale};
+use super::page::{Notice, refusal, render_status, stale};
 use crate::auth::CurrentUser;
-use crate::pages::{now, ser};
-use crate::security::ClientIp;
+use crate::extract::{CsrfForm, CsrfProtected, Parsed, TokenOnly, user_of};
+use crate::layout::ser;
 use crate::{AppState, WebError};
 
 #[derive(Serialize)]
 struct UserRow {
-    id: i64,
+    id: UserId,
     username: String,
     display_name: String,
     email: String,
@@ -40,9 +42,94 @@ pub(crate) struct UserForm {
     all_categories: String,
     /// Assigned categories: the repeated `category` fields.
     #[serde(rename = "category")]
-    categories: Vec<i64>,
+    categories: Vec<CategoryId>,
     #[serde(skip_serializing)]
     password: String,
+}
+
+impl UserForm {
+    /// The profile fields, parsed; the message says what is wrong.
+    fn profile(&self, state: &AppState) -> Result<ProfileChange, String> {
+        let display_name = DisplayName::parse(&self.display_name).map_err(|e| e.to_string())?;
+        let email = Email::parse(&self.email)
+            .map_err(|_| state.catalog().get("users.bad_email").to_owned())?;
+        let role: Role = self
+            .role
+            .parse()
+            .map_err(|e: bantin_core::account::AccountError| e.to_string())?;
+        Ok(ProfileChange {
+            display_name,
+            email,
+            role,
+            all_categories: self.all_categories == "1",
+            categories: self.categories.clone(),
+        })
+    }
+}
+
+/// The add form, shown on the list page.
+#[derive(Deserialize, Default, Clone)]
+#[serde(transparent)]
+pub(crate) struct NewUserForm(UserForm);
+
+impl CsrfProtected for NewUserForm {
+    fn csrf(&self) -> &str {
+        &self.0.csrf
+    }
+
+    /// The list again with every typed field but the password.
+    async fn refused(self, state: &AppState, parts: &Parts) -> Response {
+        let Some(cu) = user_of(parts) else {
+            return WebError::Refused(StatusCode::FORBIDDEN, stale(state)).into_response();
+        };
+        list_page(
+            state,
+            cu,
+            StatusCode::FORBIDDEN,
+            Some(&self.0),
+            Some(stale(state)),
+        )
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
+    }
+}
+
+/// The edit form of one account.
+#[derive(Deserialize, Default, Clone)]
+#[serde(transparent)]
+pub(crate) struct EditUserForm(UserForm);
+
+impl CsrfProtected for EditUserForm {
+    fn csrf(&self) -> &str {
+        &self.0.csrf
+    }
+
+    /// The account page again with what was typed.
+    async fn refused(self, state: &AppState, parts: &Parts) -> Response {
+        let target = parts
+            .uri
+            .path()
+            .rsplit('/')
+            .next()
+            .and_then(|id| id.parse::<UserId>().ok());
+        let (Some(cu), Some(id)) = (user_of(parts), target) else {
+            return WebError::Refused(StatusCode::FORBIDDEN, stale(state)).into_response();
+        };
+        let page = async {
+            let u = target_user(state, id).await?;
+            edit_page(
+                state,
+                cu,
+                &u,
+                StatusCode::FORBIDDEN,
+                Some(&self.0),
+                Some(stale(state)),
+                None,
+            )
+            .await
+        };
+        page.await.unwrap_or_else(IntoResponse::into_response)
+    }
 }
 
 fn roles(state: &AppState) -> Vec<minijinja::Value> {
@@ -63,7 +150,7 @@ async fn categories(state: &AppState) -> Result<Vec<minijinja::Value>, WebError>
         .categories()
         .await?
         .into_iter()
-        .map(|c| context! { id => c.id, title => c.title })
+        .map(|c| context! { id => c.id.get(), title => c.title })
         .collect())
 }
 
@@ -96,9 +183,10 @@ async fn list_page(
         .iter()
         .map(|u| row(state, u))
         .collect();
-    let mut res = render(
+    render_status(
         state,
         Some(cu),
+        status,
         "admin/users.html",
         state.catalog().get("users.title"),
         context! {
@@ -112,9 +200,7 @@ async fn list_page(
             roles => roles(state),
             categories => categories(state).await?,
         },
-    )?;
-    *res.status_mut() = status;
-    Ok(res)
+    )
 }
 
 /// `GET /admin/users`.
@@ -125,91 +211,40 @@ pub(crate) async fn list(
     list_page(&state, &cu, StatusCode::OK, None, None).await
 }
 
-/// Checks the editable fields; the message says what is wrong.
-fn check_fields(state: &AppState, f: &UserForm) -> Result<Role, String> {
-    let too_long = |s: &str, n: usize| s.chars().count() > n || s.chars().any(char::is_control);
-    if too_long(&f.display_name, 100) {
-        return Err(state.catalog().get("users.bad_display_name").to_owned());
-    }
-    let email = f.email.trim();
-    if too_long(email, 254) || (!email.is_empty() && !email.contains('@')) {
-        return Err(state.catalog().get("users.bad_email").to_owned());
-    }
-    f.role.parse::<Role>().map_err(|e| e.to_string())
-}
-
 /// `POST /admin/users`: adds an account.
 pub(crate) async fn create(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     cu: CurrentUser,
-    AdminForm(f): AdminForm<UserForm>,
+    CsrfForm(NewUserForm(f)): CsrfForm<NewUserForm>,
 ) -> Result<Response, WebError> {
-    let again = |status, msg: String| {
-        let f = f.clone();
-        let state = state.clone();
-        let cu = cu.clone();
-        async move { list_page(&state, &cu, status, Some(&f), Some(msg)).await }
-    };
-    if !cu.csrf_ok(&state, &f.csrf) {
-        return again(StatusCode::FORBIDDEN, stale(&state)).await;
-    }
+    let again = |status, msg: String| list_page(&state, &cu, status, Some(&f), Some(msg));
     let username = match Username::parse(&f.username) {
         Ok(u) => u,
         Err(e) => return again(StatusCode::BAD_REQUEST, e.to_string()).await,
     };
-    let role = match check_fields(&state, &f) {
-        Ok(r) => r,
+    let profile = match f.profile(&state) {
+        Ok(p) => p,
         Err(m) => return again(StatusCode::BAD_REQUEST, m).await,
     };
     let password = match NewPassword::parse(&f.password) {
         Ok(p) => p,
         Err(e) => return again(StatusCode::BAD_REQUEST, e.to_string()).await,
     };
-    let hash = super::argon2_work(&state, move || password.hash()).await?;
-    let now = now();
-    let store = state.store();
-    let id = match store
-        .insert_user(
-            &NewUser {
-                username: &username,
-                display_name: &f.display_name,
-                email: &f.email,
-                password_hash: &hash,
-                role,
-            },
-            now,
-        )
-        .await
-    {
-        Ok(id) => id,
-        Err(StoreError::Conflict) => {
-            let m = state.catalog().get("users.taken").to_owned();
-            return again(StatusCode::CONFLICT, m).await;
+    let account = NewAccount {
+        username,
+        password,
+        profile,
+    };
+    match state.app().create_account(&cu.actor(), account).await {
+        Ok(id) => Ok(Redirect::to(&format!("/admin/users/{id}?tb=luu")).into_response()),
+        Err(e) => {
+            let (status, m) = refusal(&state, e)?;
+            again(status, m).await
         }
-        Err(e) => return Err(e.into()),
-    };
-    let all = f.all_categories == "1" || role == Role::Administrator;
-    let update = UserUpdate {
-        display_name: &f.display_name,
-        email: &f.email,
-        role,
-        all_categories: all,
-        categories: if all { &[] } else { &f.categories },
-    };
-    if let Err(StoreError::Invalid(_)) = store.update_user(id, &update, now).await {
-        let m = state.catalog().get("users.bad_category").to_owned();
-        return again(StatusCode::BAD_REQUEST, m).await;
     }
-    let target = format!("user:{id}");
-    let detail = format!("{} ({})", username, role.as_str());
-    cu.record(&state, "user.created", &target, &detail, &ip.to_string())
-        .await?;
-    Ok(Redirect::to(&format!("/admin/users/{id}?tb=luu")).into_response())
 }
 
-async fn target_user(state: &AppState, id: &str) -> Result<User, WebError> {
-    let id: i64 = id.parse().map_err(|_| WebError::NotFound)?;
+async fn target_user(state: &AppState, id: UserId) -> Result<User, WebError> {
     state.store().user(id).await?.ok_or(WebError::NotFound)
 }
 
@@ -232,9 +267,10 @@ async fn edit_page(
         categories: assigned,
         ..UserForm::default()
     });
-    let mut res = render(
+    render_status(
         state,
         Some(cu),
+        status,
         "admin/user.html",
         &u.username,
         context! {
@@ -246,9 +282,7 @@ async fn edit_page(
             categories => categories(state).await?,
             is_me => u.id == cu.user.id,
         },
-    )?;
-    *res.status_mut() = status;
-    Ok(res)
+    )
 }
 
 /// The account page again, with what went wrong.
@@ -256,56 +290,33 @@ async fn refuse(
     state: &AppState,
     cu: &CurrentUser,
     u: &User,
-    status: StatusCode,
-    message: String,
+    e: bantin_app::AppError,
 ) -> Result<Response, WebError> {
+    let (status, message) = refusal(state, e)?;
     edit_page(state, cu, u, status, None, Some(message), None).await
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-pub(crate) struct EditQuery {
-    tb: String,
 }
 
 /// `GET /admin/users/{id}`.
 pub(crate) async fn edit_form(
     State(state): State<AppState>,
     cu: CurrentUser,
-    Path(id): Path<String>,
-    axum::extract::Query(q): axum::extract::Query<EditQuery>,
+    Parsed(id): Parsed<UserId>,
+    axum::extract::Query(q): axum::extract::Query<Notice>,
 ) -> Result<Response, WebError> {
-    let u = target_user(&state, &id).await?;
-    let notice = match q.tb.as_str() {
-        "luu" => Some(state.catalog().get("users.saved").to_owned()),
-        _ => None,
-    };
-    edit_page(&state, &cu, &u, StatusCode::OK, None, None, notice).await
+    let u = target_user(&state, id).await?;
+    edit_page(&state, &cu, &u, StatusCode::OK, None, None, q.text(&state)).await
 }
 
 /// `POST /admin/users/{id}`: profile, role and categories.
 pub(crate) async fn edit(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     cu: CurrentUser,
-    Path(id): Path<String>,
-    AdminForm(f): AdminForm<UserForm>,
+    Parsed(id): Parsed<UserId>,
+    CsrfForm(EditUserForm(f)): CsrfForm<EditUserForm>,
 ) -> Result<Response, WebError> {
-    let u = target_user(&state, &id).await?;
-    if !cu.csrf_ok(&state, &f.csrf) {
-        return edit_page(
-            &state,
-            &cu,
-            &u,
-            StatusCode::FORBIDDEN,
-            Some(&f),
-            Some(stale(&state)),
-            None,
-        )
-        .await;
-    }
-    let role = match check_fields(&state, &f) {
-        Ok(r) => r,
+    let u = target_user(&state, id).await?;
+    let profile = match f.profile(&state) {
+        Ok(p) => p,
         Err(m) => {
             return edit_page(
                 &state,
@@ -319,64 +330,17 @@ pub(crate) async fn edit(
             .await;
         }
     };
-    let store = state.store();
-    if u.role() == Role::Administrator
-        && role != Role::Administrator
-        && (u.id == cu.user.id || store.active_administrators().await? <= 1)
+    match state
+        .app()
+        .update_account(&cu.actor(), u.id, &profile)
+        .await
     {
-        let m = state.catalog().get("users.keep_admin").to_owned();
-        return edit_page(
-            &state,
-            &cu,
-            &u,
-            StatusCode::CONFLICT,
-            Some(&f),
-            Some(m),
-            None,
-        )
-        .await;
-    }
-    let all = f.all_categories == "1" || role == Role::Administrator;
-    let update = UserUpdate {
-        display_name: &f.display_name,
-        email: &f.email,
-        role,
-        all_categories: all,
-        categories: if all { &[] } else { &f.categories },
-    };
-    let now = now();
-    match store.update_user(u.id, &update, now).await {
-        Ok(true) => {}
-        Ok(false) => return Err(WebError::NotFound),
-        Err(StoreError::Invalid(_)) => {
-            let m = state.catalog().get("users.bad_category").to_owned();
-            return edit_page(
-                &state,
-                &cu,
-                &u,
-                StatusCode::BAD_REQUEST,
-                Some(&f),
-                Some(m),
-                None,
-            )
-            .await;
+        Ok(_) => Ok(Redirect::to(&format!("/admin/users/{}?tb=luu", u.id)).into_response()),
+        Err(e) => {
+            let (status, m) = refusal(&state, e)?;
+            edit_page(&state, &cu, &u, status, Some(&f), Some(m), None).await
         }
-        Err(e) => return Err(e.into()),
     }
-    let target = format!("user:{}", u.id);
-    let detail = format!(
-        "role {} → {}; categories {}",
-        u.role().as_str(),
-        role.as_str(),
-        if all {
-            "all".to_owned()
-        } else {
-            format!("{:?}", f.categories)
-        }
-    );
-    cu.record(&state, "user.updated", &target, &detail, &ip.to_string())
-        .await?;
-    Ok(Redirect::to(&format!("/admin/users/{}?tb=luu", u.id)).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -386,33 +350,27 @@ pub(crate) struct ResetForm {
     password: String,
 }
 
+impl CsrfProtected for ResetForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /admin/users/{id}/password`: sets a new password and ends the account's sessions.
 pub(crate) async fn reset_password(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     cu: CurrentUser,
-    Path(id): Path<String>,
-    AdminForm(f): AdminForm<ResetForm>,
+    Parsed(id): Parsed<UserId>,
+    CsrfForm(f): CsrfForm<ResetForm>,
 ) -> Result<Response, WebError> {
-    let u = target_user(&state, &id).await?;
-    if !cu.csrf_ok(&state, &f.csrf) {
-        return refuse(&state, &cu, &u, StatusCode::FORBIDDEN, stale(&state)).await;
-    }
+    let u = target_user(&state, id).await?;
     let password = match NewPassword::parse(&f.password) {
         Ok(p) => p,
-        Err(e) => {
-            return refuse(&state, &cu, &u, StatusCode::BAD_REQUEST, e.to_string()).await;
-        }
+        Err(e) => return refuse(&state, &cu, &u, e.into()).await,
     };
-    let hash = super::argon2_work(&state, move || password.hash()).await?;
-    let now = now();
-    state
-        .store()
-        .set_user_password_by_id(u.id, &hash, now)
-        .await?;
-    let target = format!("user:{}", u.id);
-    cu.record(&state, "user.password_reset", &target, "", &ip.to_string())
-        .await?;
+    if let Err(e) = state.app().set_password(&cu.actor(), u.id, password).await {
+        return refuse(&state, &cu, &u, e).await;
+    }
     if u.id == cu.user.id {
         return Ok(Redirect::to("/admin/login").into_response());
     }
@@ -426,63 +384,41 @@ pub(crate) struct ActiveForm {
     active: String,
 }
 
+impl CsrfProtected for ActiveForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
 /// `POST /admin/users/{id}/active`: `active=1` enables, anything else disables (and ends the
 /// account's sessions).
 pub(crate) async fn set_active(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     cu: CurrentUser,
-    Path(id): Path<String>,
-    AdminForm(f): AdminForm<ActiveForm>,
+    Parsed(id): Parsed<UserId>,
+    CsrfForm(f): CsrfForm<ActiveForm>,
 ) -> Result<Response, WebError> {
-    let u = target_user(&state, &id).await?;
-    if !cu.csrf_ok(&state, &f.csrf) {
-        return refuse(&state, &cu, &u, StatusCode::FORBIDDEN, stale(&state)).await;
-    }
-    let active = f.active == "1";
-    if !active && u.id == cu.user.id {
-        let m = state.catalog().get("users.not_self").to_owned();
-        return refuse(&state, &cu, &u, StatusCode::CONFLICT, m).await;
-    }
-    if !active
-        && u.role() == Role::Administrator
-        && state.store().active_administrators().await? <= 1
+    let u = target_user(&state, id).await?;
+    if let Err(e) = state
+        .app()
+        .set_active(&cu.actor(), u.id, f.active == "1")
+        .await
     {
-        let m = state.catalog().get("users.keep_admin").to_owned();
-        return refuse(&state, &cu, &u, StatusCode::CONFLICT, m).await;
+        return refuse(&state, &cu, &u, e).await;
     }
-    let now = now();
-    state
-        .store()
-        .set_user_active_by_id(u.id, active, now)
-        .await?;
-    let target = format!("user:{}", u.id);
-    let action = if active {
-        "user.enabled"
-    } else {
-        "user.disabled"
-    };
-    cu.record(&state, action, &target, "", &ip.to_string())
-        .await?;
     Ok(Redirect::to(&format!("/admin/users/{}?tb=luu", u.id)).into_response())
 }
 
 /// `POST /admin/users/{id}/two-step-reset`: for a lost phone; the account enrols again.
 pub(crate) async fn reset_two_step(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
     cu: CurrentUser,
-    Path(id): Path<String>,
-    AdminForm(f): AdminForm<CsrfOnly>,
+    Parsed(id): Parsed<UserId>,
+    CsrfForm(_): CsrfForm<TokenOnly>,
 ) -> Result<Response, WebError> {
-    let u = target_user(&state, &id).await?;
-    if !cu.csrf_ok(&state, &f.csrf) {
-        return refuse(&state, &cu, &u, StatusCode::FORBIDDEN, stale(&state)).await;
+    let u = target_user(&state, id).await?;
+    if let Err(e) = state.app().reset_two_step(&cu.actor(), u.id).await {
+        return refuse(&state, &cu, &u, e).await;
     }
-    let now = now();
-    state.store().set_totp(u.id, None, &[], now).await?;
-    let target = format!("user:{}", u.id);
-    cu.record(&state, "user.two_step_reset", &target, "", &ip.to_string())
-        .await?;
     Ok(Redirect::to(&format!("/admin/users/{}?tb=luu", u.id)).into_response())
 }

@@ -6,18 +6,58 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, Request, StatusCode, header};
-use bantin_core::{ArticleStatus, SanitizedHtml};
+use bantin_app::{Actor, App, NewAccount, Policy, ProfileChange};
+use bantin_core::account::{DisplayName, Email};
+use bantin_core::{ArticleId, ArticleStatus, Clock, SanitizedHtml, Slug, UnixTime, UserId};
 use bantin_store::{NewArticle, Store};
 use bantin_web::{AppState, WebSettings};
 use http_body_util::BodyExt;
 use sqlx::{Connection, Executor};
 use tower::ServiceExt;
 
-/// A running application over its own database.
+/// A running application over its own database, with a manual clock: tests move time
+/// forward instead of sleeping.
 pub struct TestApp {
     pub router: Router,
     pub state: AppState,
-    _dir: tempfile::TempDir,
+    pub clock: Clock,
+    _db: TestDb,
+}
+
+/// The test's database: a temporary folder (SQLite) or a PostgreSQL database dropped when the
+/// test ends.
+pub struct TestDb {
+    pub dir: tempfile::TempDir,
+    /// (server URL, database name) on PostgreSQL.
+    pub postgres: Option<(String, String)>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Some((server, name)) = self.postgres.take() else {
+            return;
+        };
+        // Drop runs outside async code: a small runtime of its own on another thread.
+        let done = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime for dropping the test database");
+            rt.block_on(async {
+                if let Ok(mut conn) =
+                    sqlx::PgConnection::connect(&format!("{server}/postgres")).await
+                {
+                    let _ = conn
+                        .execute(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
+                        .await;
+                    conn.close().await.ok();
+                }
+            });
+        });
+        let _ = done.join();
+    }
 }
 
 /// A response, body read to the end.
@@ -43,7 +83,10 @@ impl TestResponse {
     }
 }
 
-async fn fresh_store(dir: &tempfile::TempDir) -> Store {
+/// A fresh, migrated database: PostgreSQL when `BANTIN_TEST_DATABASE_URL` is set, else a
+/// SQLite file in a temporary folder.
+pub async fn fresh_store() -> (Store, TestDb) {
+    let dir = tempfile::tempdir().unwrap();
     match std::env::var("BANTIN_TEST_DATABASE_URL") {
         Ok(base) if !base.is_empty() => {
             let mut bytes = [0u8; 8];
@@ -64,14 +107,24 @@ async fn fresh_store(dir: &tempfile::TempDir) -> Store {
                 .await
                 .expect("connect to the test database");
             store.migrate().await.expect("migrate");
-            store
+            let db = TestDb {
+                dir,
+                postgres: Some((server.to_owned(), name)),
+            };
+            (store, db)
         }
         _ => {
             let store = Store::open_sqlite(&dir.path().join("bantin.db"), 4)
                 .await
                 .expect("open sqlite");
             store.migrate().await.expect("migrate");
-            store
+            (
+                store,
+                TestDb {
+                    dir,
+                    postgres: None,
+                },
+            )
         }
     }
 }
@@ -96,8 +149,23 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-pub fn now() -> i64 {
-    jiff::Timestamp::now().as_second()
+/// The real time (what a manual clock starts at).
+pub fn now() -> UnixTime {
+    Clock::system().now()
+}
+
+/// The services' rules for these web settings.
+pub fn policy(s: &WebSettings) -> Policy {
+    Policy {
+        login_max_failures: s.login_max_failures,
+        login_failure_window: s.login_failure_window,
+        login_lock_seconds: s.login_lock_seconds,
+        session_idle_timeout: s.session_idle_timeout,
+        session_absolute_timeout: s.session_absolute_timeout,
+        rating_votes_per_address: s.rating_votes_per_address,
+        rating_window: s.rating_address_window,
+        ..Policy::default()
+    }
 }
 
 impl TestApp {
@@ -111,24 +179,83 @@ impl TestApp {
         Self::build(true, settings).await
     }
 
-    async fn build(demo: bool, mut settings: WebSettings) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let store = fresh_store(&dir).await;
+    /// An application on the system clock, for browser tests whose scripts count real
+    /// seconds.
+    pub async fn with_real_clock(settings: WebSettings) -> Self {
+        Self::build_with(true, settings, Clock::system()).await
+    }
+
+    async fn build(demo: bool, settings: WebSettings) -> Self {
+        Self::build_with(demo, settings, Clock::manual(now())).await
+    }
+
+    async fn build_with(demo: bool, mut settings: WebSettings, clock: Clock) -> Self {
+        let (store, db) = fresh_store().await;
+        settings.media_dir = db.dir.path().join("media");
+        let app = App::new(store, clock.clone(), policy(&settings));
         if demo {
-            store.load_demo(now()).await.expect("load demo");
+            app.load_demo().await.expect("load demo");
         }
-        settings.media_dir = dir.path().join("media");
-        let state = AppState::new(store, settings, &[7u8; 64]);
+        let state = AppState::new(app, settings, &[7u8; 64])
+            .await
+            .expect("application state");
         let router = bantin_web::router(state.clone());
-        Self {
+        let app = Self {
             router,
             state,
-            _dir: dir,
-        }
+            clock,
+            _db: db,
+        };
+        // The scheduler's first run marks where announcements start.
+        app.tick().await;
+        app
     }
 
     pub fn store(&self) -> &Store {
         self.state.store()
+    }
+
+    /// The services.
+    pub fn app(&self) -> &App {
+        self.state.app()
+    }
+
+    /// Now, by the application's (manual) clock.
+    pub fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+
+    /// Moves the application's clock `seconds` forward.
+    pub fn advance(&self, seconds: i64) {
+        self.clock.advance(seconds);
+    }
+
+    /// Applies every committed change to the caches, as the background follower would.
+    pub async fn settle(&self) {
+        self.state.follower().catch_up().await.expect("catch up");
+    }
+
+    /// Runs the scheduler once (announcing publications and expiries now due), then settles.
+    pub async fn tick(&self) {
+        bantin_app::Scheduler::new(self.app().clone())
+            .tick()
+            .await
+            .expect("scheduler tick");
+        self.settle().await;
+    }
+
+    /// Moves an article to `status`, keeping its times, through the services.
+    pub async fn set_status(&self, id: ArticleId, status: ArticleStatus) {
+        let a = self.store().article(id).await.unwrap().unwrap();
+        let v = bantin_core::Visibility {
+            status,
+            ..a.visibility()
+        };
+        self.app()
+            .set_article_visibility(&Actor::cli(), id, v)
+            .await
+            .unwrap();
+        self.settle().await;
     }
 
     pub async fn request(&self, req: Request<Body>, peer: &str) -> TestResponse {
@@ -177,8 +304,8 @@ impl TestApp {
     }
 
     /// Id of the demo article whose title is `title`.
-    pub async fn article_id(&self, title: &str) -> i64 {
-        for id in 1..=500 {
+    pub async fn article_id(&self, title: &str) -> ArticleId {
+        for id in (1..=500).map(ArticleId::new) {
             if let Some(a) = self.store().article(id).await.unwrap()
                 && a.title == title
             {
@@ -189,7 +316,7 @@ impl TestApp {
     }
 
     /// The seed article's id and canonical URL.
-    pub async fn seed(&self) -> (i64, String) {
+    pub async fn seed(&self) -> (ArticleId, String) {
         let id = self.article_id(SEED_TITLE).await;
         (
             id,
@@ -202,9 +329,9 @@ impl TestApp {
         &self,
         title: &str,
         status: ArticleStatus,
-        publish_at: i64,
-        expire_at: Option<i64>,
-    ) -> i64 {
+        publish_at: UnixTime,
+        expire_at: Option<UnixTime>,
+    ) -> ArticleId {
         let category_id = self
             .store()
             .categories()
@@ -216,7 +343,7 @@ impl TestApp {
             .id;
         let a = NewArticle {
             title: title.to_owned(),
-            slug: None,
+            slug: Slug::from_title(title).unwrap(),
             lead: "Tóm tắt bài thử nghiệm.".to_owned(),
             body: SanitizedHtml::sanitize("<p>Nội dung thử nghiệm.</p>"),
             image_url: None,
@@ -231,7 +358,9 @@ impl TestApp {
             category_id,
             extra_category_ids: vec![],
         };
-        self.store().insert_article(&a, now()).await.unwrap()
+        let id = self.app().create_article(&Actor::cli(), &a).await.unwrap();
+        self.settle().await;
+        id
     }
 }
 
@@ -408,22 +537,20 @@ impl<'a> Agent<'a> {
 
 impl TestApp {
     /// Creates an account with [`PASSWORD`].
-    pub async fn add_user(&self, username: &str, role: bantin_core::account::Role) -> i64 {
-        let name = bantin_core::account::Username::parse(username).unwrap();
-        let hash = bantin_core::account::NewPassword::parse(PASSWORD)
-            .unwrap()
-            .hash();
-        self.store()
-            .insert_user(
-                &bantin_store::NewUser {
-                    username: &name,
-                    display_name: username,
-                    email: "",
-                    password_hash: &hash,
-                    role,
-                },
-                now(),
-            )
+    pub async fn add_user(&self, username: &str, role: bantin_core::account::Role) -> UserId {
+        let account = NewAccount {
+            username: bantin_core::account::Username::parse(username).unwrap(),
+            password: bantin_core::account::NewPassword::parse(PASSWORD).unwrap(),
+            profile: ProfileChange {
+                display_name: DisplayName::parse(username).unwrap(),
+                email: Email::default(),
+                role,
+                all_categories: true,
+                categories: Vec::new(),
+            },
+        };
+        self.app()
+            .create_account(&Actor::cli(), account)
             .await
             .unwrap()
     }

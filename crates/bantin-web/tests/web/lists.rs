@@ -61,7 +61,7 @@ async fn the_pager_counts_only_a_few_pages_ahead() {
         .unwrap();
     let total = app
         .store()
-        .category_article_count(cat.id, now(), 10_000)
+        .category_article_count(cat.id, app.now(), 10_000)
         .await
         .unwrap();
     let last = (total + 1) / 2;

@@ -162,17 +162,7 @@ async fn votes_on_hidden_articles_are_not_found() {
     let app = TestApp::with_demo().await;
     let (id, url) = app.seed().await;
     let token = token_of(&app, &url).await;
-    let seed = app.store().article(id).await.unwrap().unwrap();
-    app.store()
-        .set_article_status(
-            id,
-            bantin_core::ArticleStatus::Draft,
-            seed.publish_at,
-            None,
-            now(),
-        )
-        .await
-        .unwrap();
+    app.set_status(id, bantin_core::ArticleStatus::Draft).await;
     let res = app
         .post_form(
             &format!("/rate/{id}"),

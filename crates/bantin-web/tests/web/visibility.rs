@@ -8,7 +8,7 @@ use crate::helpers::*;
 #[tokio::test]
 async fn unpublished_scheduled_and_expired_articles_are_indistinguishable_from_missing() {
     let app = TestApp::with_demo().await;
-    let now = now();
+    let now = app.now();
     let hour = 3600;
     let cases = [
         ("Bản nháp chưa gửi", ArticleStatus::Draft, now - hour, None),
@@ -82,14 +82,15 @@ async fn unpublishing_hides_an_article_from_its_neighbours_lists() {
     let app = TestApp::with_demo().await;
     let (id, url) = app.seed().await;
     let seed = app.store().article(id).await.unwrap().unwrap();
-    let (newer, _) = app.store().related_articles(&seed, now(), 1).await.unwrap();
+    let (newer, _) = app
+        .store()
+        .related_articles(&seed, app.now(), 1)
+        .await
+        .unwrap();
     let neighbour = &newer[0];
     let neighbour_url = format!("/xay-dung-dang/{}-{}.html", neighbour.slug, neighbour.id);
     assert!(app.get(&neighbour_url).await.body.contains(&url));
-    app.store()
-        .set_article_status(id, ArticleStatus::Unpublished, seed.publish_at, None, now())
-        .await
-        .unwrap();
+    app.set_status(id, ArticleStatus::Unpublished).await;
     assert_eq!(app.get(&url).await.status, 404);
     assert!(!app.get(&neighbour_url).await.body.contains(&url));
 }
@@ -100,7 +101,7 @@ async fn text_is_stored_as_nfc() {
     // "Việt Nam" typed with combining marks.
     let decomposed = "Vie\u{0323}\u{0302}t Nam vào mùa";
     let id = app
-        .add_article(decomposed, ArticleStatus::Published, now() - 60, None)
+        .add_article(decomposed, ArticleStatus::Published, app.now() - 60, None)
         .await;
     let stored = app.store().article(id).await.unwrap().unwrap();
     assert_eq!(stored.title, "Việt Nam vào mùa");

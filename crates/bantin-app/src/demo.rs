@@ -4,11 +4,14 @@
 
 use std::collections::HashMap;
 
-use bantin_core::{ArticleStatus, CategoryStatus, SanitizedHtml, Slug, alt_from_filename};
+use bantin_core::{
+    ArticleStatus, CategoryId, CategoryStatus, SanitizedHtml, Slug, alt_from_filename,
+};
+use bantin_store::{ChangeKind, NewArticle, NewCategory, NewChange};
 use include_dir::{Dir, include_dir};
 use serde::Deserialize;
 
-use crate::{NewArticle, NewCategory, Result, Store, StoreError};
+use crate::{Actor, App, AppError, Result};
 
 const CONTENT: &str = include_str!("../demo/content.toml");
 static MEDIA: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/demo/media");
@@ -79,15 +82,23 @@ pub fn media_files() -> Vec<(&'static str, &'static [u8])> {
     out
 }
 
-fn bad(msg: impl Into<String>) -> StoreError {
-    StoreError::Demo(msg.into())
+/// The bundled demo content is malformed (a build problem, caught by tests).
+#[derive(Debug, thiserror::Error)]
+#[error("demo content: {0}")]
+struct BadDemo(String);
+
+fn bad(msg: impl Into<String>) -> AppError {
+    AppError::Internal(Box::new(BadDemo(msg.into())))
 }
 
-impl Store {
-    /// Loads the demo categories and articles, all published. Call on an empty database only.
-    pub async fn load_demo(&self, now: i64) -> Result<Loaded> {
+impl App {
+    /// Loads the demo categories and articles, all published, in one transaction. Call on an
+    /// empty database only.
+    pub async fn load_demo(&self) -> Result<Loaded> {
+        let now = self.now();
         let content: Content = toml::from_str(CONTENT).map_err(|e| bad(e.to_string()))?;
-        let mut ids: HashMap<String, i64> = HashMap::new();
+        let mut tx = self.store().begin().await?;
+        let mut ids: HashMap<String, CategoryId> = HashMap::new();
         for c in &content.category {
             let parent_id = match &c.parent {
                 Some(parent) => Some(
@@ -110,7 +121,7 @@ impl Store {
                 position: c.position,
                 status,
             };
-            let id = self.insert_category(&new, now).await?;
+            let id = tx.insert_category(&new, now).await?;
             ids.insert(c.slug.clone(), id);
         }
         let find = |slug: &str| {
@@ -124,9 +135,10 @@ impl Store {
                 (None, Some(path)) => alt_from_filename(path),
                 (None, None) => String::new(),
             };
+            let slug = Slug::from_title(&a.title).map_err(|e| bad(format!("{}: {e}", a.title)))?;
             let new = NewArticle {
                 title: a.title.clone(),
-                slug: None,
+                slug,
                 lead: a.lead.clone(),
                 body: SanitizedHtml::sanitize(&a.body),
                 image_url: a.image.as_ref().map(|path| format!("/media/{path}")),
@@ -136,7 +148,7 @@ impl Store {
                 source: a.source.clone(),
                 tags: a.tags.clone(),
                 status: ArticleStatus::Published,
-                publish_at: a.published_at.as_second(),
+                publish_at: a.published_at.into(),
                 expire_at: None,
                 category_id: find(&a.category)?,
                 extra_category_ids: a
@@ -145,8 +157,22 @@ impl Store {
                     .map(|s| find(s))
                     .collect::<Result<_>>()?,
             };
-            self.insert_article(&new, now).await?;
+            tx.insert_article(&new, None, now).await?;
         }
+        let change = NewChange {
+            kind: ChangeKind::Site,
+            article: None,
+            categories: Vec::new(),
+        };
+        tx.record_change(&change, now).await?;
+        let detail = format!(
+            "{} categories, {} articles",
+            content.category.len(),
+            content.article.len()
+        );
+        tx.audit(&Actor::system().entry("demo.loaded", "", &detail), now)
+            .await?;
+        tx.commit().await?;
         Ok(Loaded {
             categories: content.category.len(),
             articles: content.article.len(),

@@ -1,0 +1,91 @@
+//! The scheduler: when a published article's publish time arrives or its expiry passes, no
+//! row changes, yet readers must see it appear or go. The scheduler announces each such moment
+//! on the change feed once, even with several processes on one database: the window it
+//! covers is recorded in `meta` in the same transaction, under a row lock.
+
+use std::time::Duration;
+
+use bantin_core::UnixTime;
+use bantin_store::{ChangeKind, NewChange};
+
+use crate::{App, Result};
+
+/// The `meta` key holding the instant up to which transitions were announced.
+const MARK: &str = "schedule_mark";
+
+/// Announces scheduled publications and expiries.
+#[derive(Clone, Debug)]
+pub struct Scheduler {
+    app: App,
+}
+
+impl Scheduler {
+    /// A scheduler over the services' store and clock.
+    pub fn new(app: App) -> Self {
+        Self { app }
+    }
+
+    async fn mark(&self) -> Result<Option<UnixTime>> {
+        Ok(self
+            .app
+            .store()
+            .meta_get(MARK)
+            .await?
+            .and_then(|v| v.parse().ok())
+            .map(UnixTime::from_second))
+    }
+
+    /// Announces what became visible or expired since the last announcement; returns how
+    /// many articles. Cheap when nothing is due: one indexed read, no write.
+    pub async fn tick(&self) -> Result<usize> {
+        let now = self.app.now();
+        let store = self.app.store();
+        if let Some(mark) = self.mark().await?
+            && (now <= mark || store.visibility_transitions(mark, now).await?.is_empty())
+        {
+            return Ok(0);
+        }
+        let mut tx = store.begin().await?;
+        let mark = tx
+            .meta_get_for_update(MARK)
+            .await?
+            .and_then(|v| v.parse().ok())
+            .map(UnixTime::from_second);
+        let due = match mark {
+            // Another process announced this window meanwhile.
+            Some(mark) if now <= mark => return Ok(0),
+            Some(mark) => store.visibility_transitions(mark, now).await?,
+            // The first run of a new installation: nothing earlier needs announcing.
+            None => Vec::new(),
+        };
+        for (article, categories) in &due {
+            let change = NewChange {
+                kind: ChangeKind::ArticleListed,
+                article: Some(*article),
+                categories: categories.clone(),
+            };
+            tx.record_change(&change, now).await?;
+        }
+        tx.meta_set(MARK, &now.as_second().to_string()).await?;
+        tx.commit().await?;
+        if !due.is_empty() {
+            tracing::info!(
+                articles = due.len(),
+                "scheduled publications and expiries announced"
+            );
+        }
+        Ok(due.len())
+    }
+
+    /// Ticks every `every` until the task is dropped; errors are logged and retried.
+    pub async fn run(self, every: Duration) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = self.tick().await {
+                tracing::warn!(error = %e, "the scheduler failed; retrying");
+            }
+        }
+    }
+}

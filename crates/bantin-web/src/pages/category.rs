@@ -1,0 +1,121 @@
+//! Category pages: `/{category}/?page=N`, the articles of a category and its subcategories,
+//! newest first, with a pager that counts no further than it shows.
+
+use axum::extract::{RawQuery, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use bantin_core::url::PageQuery;
+use bantin_core::{CategoryStatus, Slug};
+use minijinja::context;
+
+use crate::extract::Parsed;
+use crate::layout::{layout, ser};
+use crate::page_cache::{CacheTags, Tag};
+use crate::site::category_url;
+use crate::{AppState, WebError};
+
+/// A 301 to `url` (axum's `Redirect::permanent` answers 308, which old crawlers and the
+/// portals we replace do not use for moved pages).
+pub(crate) fn moved_permanently(url: &str) -> Response {
+    match axum::http::HeaderValue::from_str(url) {
+        Ok(loc) => (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, loc)]).into_response(),
+        Err(_) => WebError::NotFound.into_response(),
+    }
+}
+
+/// The query of a reader page, read by the same parser as the page cache's key; a repeated
+/// or malformed parameter is a 400.
+pub(crate) fn page_query(state: &AppState, raw: Option<&str>) -> Result<PageQuery, WebError> {
+    PageQuery::parse(raw)
+        .map_err(|_| WebError::BadRequest(state.catalog().get("error.bad_page").to_owned()))
+}
+
+/// `GET /{category}`: categories live under a trailing slash.
+pub(crate) async fn category_without_slash(
+    State(state): State<AppState>,
+    Parsed(slug): Parsed<Slug>,
+) -> Result<Response, WebError> {
+    let site = state.site_cache().get(state.store()).await?;
+    let c = site.by_slug(slug.as_str()).ok_or(WebError::NotFound)?;
+    Ok(moved_permanently(&category_url(c)))
+}
+
+/// `GET /{category}/?page=N`.
+pub(crate) async fn category(
+    State(state): State<AppState>,
+    Parsed(slug): Parsed<Slug>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let page = i64::from(page_query(&state, query.as_deref())?.page.unwrap_or(1));
+    let site = state.site_cache().get(state.store()).await?;
+    let c = site.by_slug(slug.as_str()).ok_or(WebError::NotFound)?;
+    let now = state.now();
+    let zone = &state.settings().zone;
+    let per_page = state.settings().per_page.max(1);
+    // Count only as far as the pager shows (five pages ahead), so deep archives cost nothing
+    // until someone pages into them.
+    const AHEAD: i64 = 5;
+    let horizon = (page + AHEAD) * per_page;
+    let counted = state
+        .store()
+        .category_article_count(c.id, now, horizon + 1)
+        .await?;
+    let more_beyond = counted > horizon;
+    let last_known = ((counted.min(horizon) + per_page - 1) / per_page).max(1);
+    if page > last_known {
+        return Err(WebError::NotFound);
+    }
+    let list = state
+        .store()
+        .category_articles(c.id, now, per_page, (page - 1) * per_page)
+        .await?;
+    let base = category_url(c);
+    let page_url = |p: i64| {
+        if p == 1 {
+            base.clone()
+        } else {
+            format!("{base}?page={p}")
+        }
+    };
+    let pages: Vec<_> = (1..=last_known)
+        .filter(|p| *p == 1 || (*p == last_known && !more_beyond) || (p - page).abs() <= 2)
+        .map(|p| context! { n => p, url => page_url(p), current => p == page })
+        .collect();
+    let pager = context! {
+        page => page,
+        last => if more_beyond { last_known + 1 } else { last_known },
+        more => more_beyond,
+        prev_url => (page > 1).then(|| page_url(page - 1)),
+        next_url => (page < last_known).then(|| page_url(page + 1)),
+        pages => pages,
+    };
+    let subcategories: Vec<_> = site
+        .children(Some(c.id))
+        .filter(|c| c.status() == CategoryStatus::Active)
+        .map(|c| context! { title => c.title.clone(), url => category_url(c) })
+        .collect();
+    let title = if page > 1 {
+        format!(
+            "{} - {}",
+            c.title,
+            state
+                .catalog()
+                .format("pager.page", &[("n", &page.to_string())])
+        )
+    } else {
+        c.title.clone()
+    };
+    let mut tags: Vec<Tag> = site.subtree(c.id).into_iter().map(Tag::Category).collect();
+    tags.extend(list.iter().map(|a| Tag::Listed(a.id)));
+    let ctx = context! {
+        layout => layout(&state, Some(&*site), &title, &c.description, &page_url(page)),
+        category => context! { title => c.title.clone(), description => c.description.clone(), url => base.clone() },
+        breadcrumbs => ser(site.breadcrumbs(state.catalog().get("nav.home"), c.id)),
+        subcategories => subcategories,
+        items => ser(site.items(zone, &list)),
+        pager => pager,
+    };
+    let mut res = Html(state.renderer().render("category.html", ctx)?).into_response();
+    res.extensions_mut().insert(CacheTags(tags));
+    Ok(res)
+}

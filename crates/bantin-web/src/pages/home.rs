@@ -1,0 +1,54 @@
+//! `GET /`: the latest articles and a block per listed category.
+
+use axum::extract::{RawQuery, State};
+use axum::response::{Html, IntoResponse, Response};
+use minijinja::context;
+
+use crate::layout::{layout, ser};
+use crate::page_cache::{CacheTags, Tag};
+use crate::site::category_url;
+use crate::{AppState, WebError};
+
+/// `GET /`.
+pub(crate) async fn home(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    // Read like every reader page, so the cache key and the page always agree.
+    super::category::page_query(&state, query.as_deref())?;
+    let site = state.site_cache().get(state.store()).await?;
+    let now = state.now();
+    let s = state.settings();
+    let zone = &s.zone;
+    let latest = state.store().latest_articles(now, s.home_latest).await?;
+    let listed = site.listed_in_order();
+    let ids: Vec<_> = listed.iter().map(|c| c.id).collect();
+    let per_category = state
+        .store()
+        .articles_per_category(&ids, now, s.home_per_category)
+        .await?;
+    let blocks: Vec<_> = listed
+        .into_iter()
+        .filter_map(|c| {
+            let list: Vec<_> = per_category.iter().filter(|a| a.category_id == c.id).cloned().collect();
+            (!list.is_empty()).then(|| {
+                context! { title => c.title.clone(), url => category_url(c), items => ser(site.items(zone, &list)) }
+            })
+        })
+        .collect();
+    let mut tags = vec![Tag::Home];
+    tags.extend(
+        latest
+            .iter()
+            .chain(&per_category)
+            .map(|a| Tag::Listed(a.id)),
+    );
+    let ctx = context! {
+        layout => layout(&state, Some(&*site), "", &s.site_name, "/"),
+        latest => ser(site.items(zone, &latest)),
+        blocks => blocks,
+    };
+    let mut res = Html(state.renderer().render("home.html", ctx)?).into_response();
+    res.extensions_mut().insert(CacheTags(tags));
+    Ok(res)
+}

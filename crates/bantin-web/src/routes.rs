@@ -1,0 +1,99 @@
+//! What the application knows about its own URLs, in one place: which paths are reader
+//! pages (cacheable), which are sign-in attempts (the stricter limit), where to go after
+//! sign-in, and the short codes of notices carried in query strings.
+
+/// The JSON session endpoint the idle warning talks to (GET: status, POST: keep-alive).
+pub const SESSION_PATH: &str = "/admin/session";
+/// The sign-in page.
+pub const LOGIN_PATH: &str = "/admin/login";
+
+/// Reader pages: `/`, `/{category}/` and `/{category}/{slug}-{id}.html`. Only these are kept
+/// in the page cache.
+pub fn is_reader_page(path: &str) -> bool {
+    (path == "/" || path.ends_with('/') || path.ends_with(".html"))
+        && !path.starts_with("/assets/")
+        && !path.starts_with("/media/")
+        && !path.starts_with("/admin")
+}
+
+/// Paths that never need the session: static files and the health check.
+pub fn is_static(path: &str) -> bool {
+    path.starts_with("/assets/") || path.starts_with("/media/") || path == "/healthz"
+}
+
+/// Requests that are sign-in attempts (the stricter per-address limit).
+pub fn is_login_attempt(path: &str) -> bool {
+    matches!(
+        path,
+        "/admin/login" | "/admin/login/two-step" | "/admin/forgot"
+    ) || path.starts_with("/admin/reset/")
+}
+
+/// Only local admin paths are followed after sign-in (no open redirect), and only ones that
+/// make a valid `Location` header.
+pub fn safe_next(next: &str) -> String {
+    let ok = next.starts_with("/admin")
+        && !next.starts_with(LOGIN_PATH)
+        && !next.contains("//")
+        && !next.contains('\\')
+        && !next.chars().any(|c| c.is_control() || c == ' ')
+        && next.is_ascii()
+        && next.len() < 512;
+    if ok {
+        next.to_owned()
+    } else {
+        "/admin".to_owned()
+    }
+}
+
+/// The catalogue key of a notice shown after a redirect (`?tb=…` on admin pages).
+pub fn admin_notice(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "da-ket-thuc" => "sessions.ended",
+        "da-doi-mat-khau" => "account.password_changed",
+        "da-tat" => "two_step.turned_off",
+        "luu" => "users.saved",
+        _ => return None,
+    })
+}
+
+/// The catalogue key of a notice on the sign-in page (`?ly-do=…`).
+pub fn login_notice(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "het-han" => "login.expired",
+        "da-thoat" => "login.signed_out",
+        "da-dat-lai" => "reset.done",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_paths() {
+        assert_eq!(safe_next("/admin/users"), "/admin/users");
+        for bad in [
+            "https://evil.example/",
+            "//evil.example",
+            "/admin/login?x",
+            "/admin\\..",
+            "/admin/\u{1}x",
+            "/admin/a\nb",
+            "/public",
+        ] {
+            assert_eq!(safe_next(bad), "/admin", "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn page_paths() {
+        assert!(is_reader_page("/"));
+        assert!(is_reader_page("/xay-dung-dang/"));
+        assert!(is_reader_page("/a/b-1.html"));
+        assert!(!is_reader_page("/assets/site.css"));
+        assert!(!is_reader_page("/admin/"));
+        assert!(!is_reader_page("/healthz"));
+    }
+}
