@@ -1,10 +1,10 @@
 //! The `bantin` binary: command line, settings, start-up, serving and shutdown.
 
 mod config;
+mod server;
 mod synth;
 mod users;
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -261,13 +261,7 @@ async fn serve_command(common: &CommonArgs, serve: &ServeArgs) -> Result<()> {
     tracing::info!(%addr, backend = ?store.backend(), "bantin is serving");
     println!("bantin: http://{addr}/");
     let app = bantin_web::router(state.clone());
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("server error")?;
+    server::serve(listener, app, &settings.connections, shutdown_signal()).await;
 
     flusher.abort();
     sweeper.abort();
