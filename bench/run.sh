@@ -31,6 +31,8 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 
 cargo build --release --quiet
 BIN=target/release/bantin
+# All load comes from one address: lift the per-address connection cap (default 64).
+export BANTIN_MAX_CONNECTIONS_PER_ADDRESS=100000
 WORK=$(mktemp -d /tmp/bantin-bench.XXXXXX)
 chmod 755 "$WORK"  # nginx workers run as an unprivileged user
 PIDS=()

@@ -17,6 +17,8 @@ done
 command -v wrk >/dev/null || { echo "needs wrk: apt-get install -y wrk" >&2; exit 1; }
 cargo build --release --quiet
 BIN=target/release/bantin
+# All load comes from one address: lift the per-address connection cap (default 64).
+export BANTIN_MAX_CONNECTIONS_PER_ADDRESS=100000
 WORK=$(mktemp -d /tmp/bantin-soak.XXXXXX)
 PID=
 cleanup() { [ -n "$PID" ] && kill "$PID" 2>/dev/null; wait 2>/dev/null || true; rm -rf "$WORK"; }

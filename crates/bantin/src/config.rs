@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use bantin_core::SiteZone;
@@ -114,6 +115,18 @@ pub struct ServeArgs {
     /// The site's public address for links in emails, e.g. https://example.vn.
     #[arg(long, env = "BANTIN_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
+    /// Seconds a client has to send a whole request head.
+    #[arg(long, env = "BANTIN_HEADER_READ_TIMEOUT", value_name = "S")]
+    pub header_read_timeout: Option<String>,
+    /// Seconds a kept-alive connection may wait, silent, for its next request.
+    #[arg(long, env = "BANTIN_KEEP_ALIVE_TIMEOUT", value_name = "S")]
+    pub keep_alive_timeout: Option<String>,
+    /// Client connections open at once, in all.
+    #[arg(long, env = "BANTIN_MAX_OPEN_CONNECTIONS", value_name = "N")]
+    pub max_open_connections: Option<String>,
+    /// Client connections open at once from one IPv4 address or IPv6 /64.
+    #[arg(long, env = "BANTIN_MAX_CONNECTIONS_PER_ADDRESS", value_name = "N")]
+    pub max_connections_per_address: Option<String>,
 }
 
 /// `DATA/bantin.toml`. Unknown keys are an error, so a typo never silently does nothing.
@@ -148,6 +161,10 @@ struct FileSettings {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     public_url: Option<String>,
+    header_read_timeout: Option<i64>,
+    keep_alive_timeout: Option<i64>,
+    max_open_connections: Option<i64>,
+    max_connections_per_address: Option<i64>,
 }
 
 /// Where the database is.
@@ -176,6 +193,8 @@ pub struct Settings {
     pub view_flush_seconds: u64,
     /// Web layer settings.
     pub web: WebSettings,
+    /// Client connection timeouts and caps.
+    pub connections: crate::server::Limits,
 }
 
 /// Names a setting in all three places it can be given.
@@ -426,6 +445,46 @@ impl Settings {
             i64::from(defaults.posts_per_minute),
             1_000_000,
         )?;
+        let header_read_timeout = bounded(
+            "header_read_timeout",
+            serve.header_read_timeout.as_ref(),
+            file.header_read_timeout,
+            10,
+            3600,
+        )?;
+        let keep_alive_timeout = bounded(
+            "keep_alive_timeout",
+            serve.keep_alive_timeout.as_ref(),
+            file.keep_alive_timeout,
+            30,
+            3600,
+        )?;
+        let max_open_connections = bounded(
+            "max_open_connections",
+            serve.max_open_connections.as_ref(),
+            file.max_open_connections,
+            4096,
+            1_000_000,
+        )?;
+        // Behind a proxy every connection comes from the proxy's address: a per-address cap
+        // would cap the proxy, so by default it is as high as the global one.
+        let max_connections_per_address = bounded(
+            "max_connections_per_address",
+            serve.max_connections_per_address.as_ref(),
+            file.max_connections_per_address,
+            if behind_proxy {
+                max_open_connections
+            } else {
+                64
+            },
+            1_000_000,
+        )?;
+        let connections = crate::server::Limits {
+            header_read_timeout: Duration::from_secs(header_read_timeout.unsigned_abs()),
+            keep_alive_timeout: Duration::from_secs(keep_alive_timeout.unsigned_abs()),
+            max_open: usize::try_from(max_open_connections)?,
+            max_per_address: usize::try_from(max_connections_per_address)?,
+        };
         let two_step_roles = parse_roles(
             serve
                 .two_step_roles
@@ -522,6 +581,7 @@ impl Settings {
             demo,
             view_flush_seconds,
             web,
+            connections,
         })
     }
 }
@@ -662,6 +722,66 @@ mod tests {
             ok.web.secure_cookies,
             "an https public address implies Secure cookies"
         );
+    }
+
+    #[test]
+    fn connection_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Settings::load(&common(&dir), &ServeArgs::default()).unwrap();
+        let c = &s.connections;
+        assert_eq!(c.header_read_timeout.as_secs(), 10);
+        assert_eq!(c.keep_alive_timeout.as_secs(), 30);
+        assert_eq!((c.max_open, c.max_per_address), (4096, 64));
+
+        // Behind a proxy every connection has the proxy's address: no per-address cap by default.
+        let dir = data_with("behind_proxy = true\nmax_open_connections = 500\n");
+        let s = Settings::load(&common(&dir), &ServeArgs::default()).unwrap();
+        assert_eq!(s.connections.max_per_address, 500);
+        let serve = ServeArgs {
+            header_read_timeout: Some("2".into()),
+            keep_alive_timeout: Some("5".into()),
+            max_connections_per_address: Some("8".into()),
+            ..Default::default()
+        };
+        let s = Settings::load(&common(&dir), &serve).unwrap();
+        let c = &s.connections;
+        assert_eq!(c.header_read_timeout.as_secs(), 2);
+        assert_eq!(c.keep_alive_timeout.as_secs(), 5);
+        assert_eq!(c.max_per_address, 8);
+
+        for (serve, name) in [
+            (
+                ServeArgs {
+                    header_read_timeout: Some("0".into()),
+                    ..Default::default()
+                },
+                "BANTIN_HEADER_READ_TIMEOUT",
+            ),
+            (
+                ServeArgs {
+                    keep_alive_timeout: Some("soon".into()),
+                    ..Default::default()
+                },
+                "BANTIN_KEEP_ALIVE_TIMEOUT",
+            ),
+            (
+                ServeArgs {
+                    max_open_connections: Some("-1".into()),
+                    ..Default::default()
+                },
+                "BANTIN_MAX_OPEN_CONNECTIONS",
+            ),
+            (
+                ServeArgs {
+                    max_connections_per_address: Some("0".into()),
+                    ..Default::default()
+                },
+                "BANTIN_MAX_CONNECTIONS_PER_ADDRESS",
+            ),
+        ] {
+            let err = format!("{:#}", Settings::load(&common(&dir), &serve).unwrap_err());
+            assert!(err.contains(name), "{name}: {err}");
+        }
     }
 
     #[test]

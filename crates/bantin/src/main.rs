@@ -1,10 +1,10 @@
 //! The `bantin` binary: command line, settings, start-up, serving and shutdown.
 
 mod config;
+mod server;
 mod synth;
 mod users;
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -321,13 +321,7 @@ async fn serve_command(common: &CommonArgs, serve: &ServeArgs) -> Result<()> {
     tracing::info!(%addr, backend = ?store.backend(), "bantin is serving");
     println!("bantin: http://{addr}/");
     let app_router = bantin_web::router(state.clone());
-    axum::serve(
-        listener,
-        app_router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .context("server error")?;
+    server::serve(listener, app_router, &settings.connections, shutdown_signal()).await;
 
     for task in [follower, scheduler, flusher, sweeper] {
         task.abort();
