@@ -1,5 +1,6 @@
 //! Domain types and rules of bantin, free of I/O: Vietnamese text, dates, slugs, articles,
-//! categories and ratings. Every other crate builds on these; this one depends on none of ours.
+//! categories, ratings and the reading of reader URLs. Every other crate builds on these; this
+//! one depends on none of ours.
 
 pub mod access;
 pub mod account;
@@ -20,3 +21,4 @@ pub use text::{Slug, alt_from_filename, fold, nfc};
 pub use time::{
     Clock, SiteZone, UnixTime, day_start, format_date, format_date_line, format_date_time,
 };
+pub use url::{PageQuery, QueryError, RatingNotice, parse_article_file};

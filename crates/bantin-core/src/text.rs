@@ -166,6 +166,17 @@ mod tests {
     }
 
     #[test]
+    fn fold_is_idempotent_on_every_character() {
+        // Folding works character by character after NFD, so checking every scalar value
+        // covers what random strings would find only by luck (a lowercase form that itself
+        // decomposes, say).
+        for c in (0..=0x10_FFFF).filter_map(char::from_u32) {
+            let once = fold(c.encode_utf8(&mut [0; 4]));
+            assert_eq!(fold(&once), once, "U+{:04X}", u32::from(c));
+        }
+    }
+
+    #[test]
     fn slug_of_the_seed_title() {
         let slug = Slug::from_title("Đảng bộ Thành phố học tập và làm theo gương Bác").unwrap();
         assert_eq!(

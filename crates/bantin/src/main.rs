@@ -321,7 +321,13 @@ async fn serve_command(common: &CommonArgs, serve: &ServeArgs) -> Result<()> {
     tracing::info!(%addr, backend = ?store.backend(), "bantin is serving");
     println!("bantin: http://{addr}/");
     let app_router = bantin_web::router(state.clone());
-    server::serve(listener, app_router, &settings.connections, shutdown_signal()).await;
+    server::serve(
+        listener,
+        app_router,
+        &settings.connections,
+        shutdown_signal(),
+    )
+    .await;
 
     for task in [follower, scheduler, flusher, sweeper] {
         task.abort();
