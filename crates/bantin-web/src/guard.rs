@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Json, Response};
 
 use crate::client_ip::ClientIp;
 use crate::error::wants_json;
-use crate::routes::is_login_attempt;
-use crate::{AppState, MAX_URI_LEN, WebError};
+use crate::routes::{MAX_URI_LEN, is_login_attempt};
+use crate::{AppState, WebError};
 
 /// What pages may load: only our own scripts, styles, frames and forms; images also from
 /// `data:` (inline SVG icons) and HTTPS (pictures embedded in articles).

@@ -40,6 +40,7 @@ pub use error::WebError;
 pub use i18n::{Catalog, Language};
 pub use mail::Mailer;
 pub use page_cache::PageCache;
+pub use routes::MAX_URI_LEN;
 pub use settings::WebSettings;
 pub use state::AppState;
 pub use views::ViewCounter;
@@ -54,9 +55,6 @@ use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 use tower_http::services::ServeDir;
 use tower_http::trace::TraceLayer;
-
-/// Longest request target we accept; real URLs of the site are far shorter.
-pub const MAX_URI_LEN: usize = 2048;
 
 fn csrf_rejection(
     state: &AppState,

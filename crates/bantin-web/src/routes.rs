@@ -2,6 +2,9 @@
 //! pages (cacheable), which are sign-in attempts (the stricter limit), where to go after
 //! sign-in, and the short codes of notices carried in query strings.
 
+/// Longest request target we accept; real URLs of the site are far shorter.
+pub const MAX_URI_LEN: usize = 2048;
+
 /// The JSON session endpoint the idle warning talks to (GET: status, POST: keep-alive).
 pub const SESSION_PATH: &str = "/admin/session";
 /// The sign-in page.

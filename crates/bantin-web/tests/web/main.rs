@@ -3,6 +3,8 @@
 
 mod helpers;
 
+mod layering;
+
 mod accounts;
 mod admin;
 mod admin_browser;

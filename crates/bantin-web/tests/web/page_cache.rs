@@ -382,3 +382,137 @@ async fn compressed_requests_fill_the_cache_too() {
     assert_eq!(second.header("etag"), first.header("etag"));
     assert_eq!(second.header("x-content-type-options"), Some("nosniff"));
 }
+
+/// The article URLs a page links to.
+fn article_links(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|u| u.ends_with(".html"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Warms `urls`, moves the clock five seconds, and returns each page's etag.
+async fn warm(app: &TestApp, urls: &[String]) -> Vec<String> {
+    let mut etags = Vec::new();
+    for u in urls {
+        let res = app.get(u).await;
+        assert_eq!(res.status, 200, "{u}");
+        etags.push(res.header("etag").unwrap().to_owned());
+    }
+    app.advance(5);
+    etags
+}
+
+/// Whether `url` is answered from memory with the page rendered before the clock moved.
+async fn from_memory(app: &TestApp, url: &str, etag: &str) -> bool {
+    let res = app.get(url).await;
+    res.header("age") == Some("5") && res.header("etag") == Some(etag)
+}
+
+/// A rating vote on a warm cache purges that article's page and nothing else.
+#[tokio::test]
+async fn a_vote_purges_only_its_article_page() {
+    let app = TestApp::with_demo().await;
+    let (id, url) = app.seed().await;
+    let seed_page = app.get(&url).await.body;
+    let neighbours = article_links(&seed_page);
+    let other_category = article_links(&app.get("/kinh-te-xa-hoi/").await.body);
+    let mut others = vec![
+        "/".to_owned(),
+        "/xay-dung-dang/".to_owned(),
+        "/hoc-tap-va-lam-theo-bac/".to_owned(),
+        "/kinh-te-xa-hoi/".to_owned(),
+    ];
+    others.extend(neighbours.iter().filter(|u| **u != url).take(6).cloned());
+    others.extend(other_category.into_iter().take(2));
+    assert!(others.len() >= 10, "{others:?}");
+    let etags = warm(&app, &others).await;
+    app.get(&url).await;
+
+    let token = between(&seed_page, r#"name="token" value=""#, "\"").to_owned();
+    let res = app
+        .post_form(
+            &format!("/rate/{id}"),
+            &format!("point=4&token={token}"),
+            &[],
+            "192.0.2.50:1",
+        )
+        .await;
+    assert_eq!(res.status, 303);
+
+    let voted = app.get(&url).await;
+    assert_eq!(voted.header("age"), Some("0"), "its page was rendered again");
+    assert!(voted.body.contains("Tổng số điểm của bài viết là: 4 trong 1 đánh giá"));
+    for (u, etag) in others.iter().zip(&etags) {
+        assert!(from_memory(&app, u, etag).await, "{u} was purged by a vote");
+    }
+}
+
+/// An edit that does not move an article purges its page and the pages that list it, and
+/// leaves the rest of the site in memory.
+#[tokio::test]
+async fn an_edit_purges_the_pages_that_show_the_article() {
+    let app = TestApp::with_demo().await;
+    let (id, url) = app.seed().await;
+    let neighbour = article_links(&app.get(&url).await.body)
+        .into_iter()
+        .find(|u| u.starts_with("/xay-dung-dang/") && *u != url)
+        .unwrap();
+    let unrelated = article_links(&app.get("/kinh-te-xa-hoi/").await.body)
+        .into_iter()
+        .next()
+        .unwrap();
+    let pages = [
+        url.clone(),
+        neighbour.clone(),
+        "/".to_owned(),
+        "/xay-dung-dang/".to_owned(),
+        "/kinh-te-xa-hoi/".to_owned(),
+        unrelated.clone(),
+    ];
+    let etags = warm(&app, &pages).await;
+
+    let current = app.store().article(id).await.unwrap().unwrap();
+    let edit = bantin_store::NewArticle {
+        title: format!("{} (đã sửa)", current.title),
+        slug: Slug::parse(&current.slug).unwrap(),
+        lead: current.lead.clone(),
+        body: current.body(),
+        image_url: current.image_url.clone(),
+        image_alt: current.image_alt.clone(),
+        image_caption: current.image_caption.clone(),
+        author: current.author.clone(),
+        source: current.source.clone(),
+        tags: app.store().article_tags(id).await.unwrap(),
+        status: ArticleStatus::Published,
+        publish_at: current.publish_at,
+        expire_at: None,
+        category_id: current.category_id,
+        // Where it is listed stays the same: only what it shows changes.
+        extra_category_ids: app
+            .store()
+            .categories()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|c| c.slug == "hoc-tap-va-lam-theo-bac")
+            .map(|c| c.id)
+            .collect(),
+    };
+    app.app()
+        .update_article(&bantin_app::Actor::cli(), id, &edit)
+        .await
+        .unwrap();
+    app.settle().await;
+
+    for shows_it in [&url, &neighbour, &"/xay-dung-dang/".to_owned()] {
+        let res = app.get(shows_it).await;
+        assert_eq!(res.header("age"), Some("0"), "{shows_it} rendered again");
+        assert!(res.body.contains("(đã sửa)"), "{shows_it} shows the new title");
+    }
+    for (u, etag) in pages.iter().zip(&etags).skip(4) {
+        assert!(from_memory(&app, u, etag).await, "{u} does not show the article");
+    }
+}

@@ -49,7 +49,6 @@ async fn malformed_requests_never_fail_the_server() {
             (300..500).contains(&code) || code == 200,
             "{path} answered {code}"
         );
-        assert_ne!(code, 500, "{path}");
     }
     assert_eq!(app.get(&format!("/{}", "a".repeat(3000))).await.status, 414);
 }
