@@ -12,10 +12,18 @@ pub enum ArticleStatus {
     Draft,
     /// Submitted for review by an editor-in-chief.
     Pending,
+    /// Sent back by a reviewer, with a reason; the author revises and submits again.
+    Rejected,
+    /// Approved for a publish time still to come; the scheduler publishes it then.
+    Scheduled,
     /// Published: readers see it once its publish time has passed and until it expires.
     Published,
     /// Taken down after publication.
     Unpublished,
+    /// Its expiry time passed (kept, listed nowhere: expiry never deletes).
+    Archived,
+    /// Moved to the trash: restorable for 30 days, then purged.
+    Trash,
 }
 
 impl ArticleStatus {
@@ -24,10 +32,26 @@ impl ArticleStatus {
         match self {
             Self::Draft => "draft",
             Self::Pending => "pending",
+            Self::Rejected => "rejected",
+            Self::Scheduled => "scheduled",
             Self::Published => "published",
             Self::Unpublished => "unpublished",
+            Self::Archived => "archived",
+            Self::Trash => "trash",
         }
     }
+
+    /// Every status, in workflow order.
+    pub const ALL: [Self; 8] = [
+        Self::Draft,
+        Self::Pending,
+        Self::Rejected,
+        Self::Scheduled,
+        Self::Published,
+        Self::Unpublished,
+        Self::Archived,
+        Self::Trash,
+    ];
 }
 
 /// A status string that is not one of ours.
@@ -42,8 +66,12 @@ impl FromStr for ArticleStatus {
         match s {
             "draft" => Ok(Self::Draft),
             "pending" => Ok(Self::Pending),
+            "rejected" => Ok(Self::Rejected),
+            "scheduled" => Ok(Self::Scheduled),
             "published" => Ok(Self::Published),
             "unpublished" => Ok(Self::Unpublished),
+            "archived" => Ok(Self::Archived),
+            "trash" => Ok(Self::Trash),
             other => Err(UnknownStatus(other.to_owned())),
         }
     }
@@ -114,12 +142,7 @@ mod tests {
 
     #[test]
     fn status_round_trip() {
-        for s in [
-            ArticleStatus::Draft,
-            ArticleStatus::Pending,
-            ArticleStatus::Published,
-            ArticleStatus::Unpublished,
-        ] {
+        for s in ArticleStatus::ALL {
             assert_eq!(s.as_str().parse::<ArticleStatus>().unwrap(), s);
         }
         assert!("deleted".parse::<ArticleStatus>().is_err());

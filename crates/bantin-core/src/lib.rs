@@ -12,6 +12,7 @@ pub mod text;
 pub mod time;
 pub mod totp;
 pub mod url;
+pub mod workflow;
 
 pub use article::{ArticleStatus, CategoryStatus, Visibility};
 pub use html::SanitizedHtml;
