@@ -259,7 +259,14 @@ async fn serve_command(common: &CommonArgs, serve: &ServeArgs) -> Result<()> {
     let secret = first_run(&app, &settings).await?;
     let state = AppState::new(app.clone(), settings.web.clone(), &secret).await?;
 
-    let follower = tokio::spawn(state.follower().clone().run(Duration::from_secs(1)));
+    // PostgreSQL wakes followers with NOTIFY, so its poll is only the fallback; other
+    // processes on one SQLite file are seen by polling alone (an indexed read that finds
+    // nothing, a few times a second).
+    let poll = match store.backend() {
+        bantin_store::Backend::Postgres => Duration::from_secs(1),
+        bantin_store::Backend::Sqlite => Duration::from_millis(200),
+    };
+    let follower = tokio::spawn(state.follower().clone().run(poll));
     // Publish and expiry times arrive on the change feed at their second, with no visitor.
     let scheduler = tokio::spawn(Scheduler::new(app.clone()).run(Duration::from_secs(1)));
     let flusher = {

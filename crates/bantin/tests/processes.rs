@@ -1,8 +1,8 @@
 //! Several processes, one database, one truth: two real `bantin serve` processes share a
 //! database (PostgreSQL when `BANTIN_TEST_DATABASE_URL` is set, else one SQLite file), and what
 //! is written through one, or by a third process on the command line, shows on the other's
-//! cached pages within a second (on SQLite, where the follower's 1 s poll is the only
-//! wake-up, within the poll plus a margin) without purging pages it does not concern; an
+//! cached pages within a second (on SQLite, where the follower's 200 ms poll is the only
+//! wake-up, too) without purging pages it does not concern; an
 //! account disabled on one is signed out of both. On PostgreSQL, ending every connection of
 //! the database, and stopping and starting a private database server, must not stop either
 //! process from serving and following the change feed.
@@ -77,14 +77,11 @@ impl Backend {
         }
     }
 
-    /// How soon a commit by one process must show on another's pages: PostgreSQL announces
-    /// it (NOTIFY); on SQLite only the follower's 1 s poll finds it, plus reading and
-    /// rendering, on a machine shared with compilers: a second of margin.
+    /// How soon a commit by one process must show on another's pages: within a second on
+    /// both (PostgreSQL announces it with NOTIFY; on SQLite the follower polls five times a
+    /// second).
     fn propagation_limit(&self) -> Duration {
-        match self {
-            Self::Sqlite(_) => Duration::from_secs(2),
-            Self::Postgres { .. } => Duration::from_secs(1),
-        }
+        Duration::from_secs(1)
     }
 
     /// An administrative connection to the server (not to the test database, so it is not

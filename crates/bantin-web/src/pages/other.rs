@@ -24,12 +24,18 @@ pub(crate) async fn not_found() -> WebError {
     WebError::NotFound
 }
 
-/// `GET /healthz`: 200 when the database answers.
+/// `GET /healthz`: 200 when the database answers within two seconds (a load balancer must
+/// learn of an outage at once, not after the pool's acquire timeout).
 pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
-    match state.store().ping().await {
-        Ok(()) => (StatusCode::OK, "ok").into_response(),
-        Err(e) => {
+    let ping = tokio::time::timeout(std::time::Duration::from_secs(2), state.store().ping());
+    match ping.await {
+        Ok(Ok(())) => (StatusCode::OK, "ok").into_response(),
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, "health check: database unavailable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+        Err(_) => {
+            tracing::warn!("health check: the database did not answer within 2 s");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
         }
     }

@@ -70,7 +70,10 @@ fn modules_have_no_cycles() {
     // Items re-exported at the crate root, by the module that defines them.
     let lib = std::fs::read_to_string(src.join("lib.rs")).unwrap();
     let mut reexports = BTreeMap::new();
-    for line in lib.lines().filter_map(|l| l.trim().strip_prefix("pub use ")) {
+    for line in lib
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("pub use "))
+    {
         let line = line.trim_end_matches(';');
         let (module, items) = line.split_once("::").unwrap();
         for item in items.trim_matches(|c| c == '{' || c == '}').split(',') {
@@ -127,7 +130,10 @@ fn modules_have_no_cycles() {
         .filter(|(m, e)| !m.is_empty() && e.contains(""))
         .map(|(m, _)| m)
         .collect();
-    assert!(into_root.is_empty(), "modules depending on lib.rs itself: {into_root:?}");
+    assert!(
+        into_root.is_empty(),
+        "modules depending on lib.rs itself: {into_root:?}"
+    );
 
     fn visit(
         m: &str,

@@ -443,8 +443,16 @@ async fn a_vote_purges_only_its_article_page() {
     assert_eq!(res.status, 303);
 
     let voted = app.get(&url).await;
-    assert_eq!(voted.header("age"), Some("0"), "its page was rendered again");
-    assert!(voted.body.contains("Tổng số điểm của bài viết là: 4 trong 1 đánh giá"));
+    assert_eq!(
+        voted.header("age"),
+        Some("0"),
+        "its page was rendered again"
+    );
+    assert!(
+        voted
+            .body
+            .contains("Tổng số điểm của bài viết là: 4 trong 1 đánh giá")
+    );
     for (u, etag) in others.iter().zip(&etags) {
         assert!(from_memory(&app, u, etag).await, "{u} was purged by a vote");
     }
@@ -510,9 +518,15 @@ async fn an_edit_purges_the_pages_that_show_the_article() {
     for shows_it in [&url, &neighbour, &"/xay-dung-dang/".to_owned()] {
         let res = app.get(shows_it).await;
         assert_eq!(res.header("age"), Some("0"), "{shows_it} rendered again");
-        assert!(res.body.contains("(đã sửa)"), "{shows_it} shows the new title");
+        assert!(
+            res.body.contains("(đã sửa)"),
+            "{shows_it} shows the new title"
+        );
     }
     for (u, etag) in pages.iter().zip(&etags).skip(4) {
-        assert!(from_memory(&app, u, etag).await, "{u} does not show the article");
+        assert!(
+            from_memory(&app, u, etag).await,
+            "{u} does not show the article"
+        );
     }
 }
