@@ -115,7 +115,7 @@ fn modules_have_no_cycles() {
         targets.extend(
             references(&code, "super::")
                 .iter()
-                .map(|p| resolve(&format!("{parent}::{p}").trim_start_matches(':').to_owned())),
+                .map(|p| resolve(format!("{parent}::{p}").trim_start_matches(':'))),
         );
         let edges = graph.entry(module.clone()).or_default();
         for t in targets {
