@@ -107,6 +107,17 @@ impl From<sqlx::Error> for StoreError {
         match &e {
             sqlx::Error::Database(d) if d.is_unique_violation() => Self::Conflict,
             sqlx::Error::Database(d) if d.is_foreign_key_violation() => Self::UnknownReference,
+            // PostgreSQL ending the connection (restart, shutdown, failover) answers with an
+            // error first: class 08 connection exceptions, 57P01–57P03 shutting down.
+            sqlx::Error::Database(d)
+                if d.try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+                    .is_some_and(|e| {
+                        e.code().starts_with("08")
+                            || matches!(e.code(), "57P01" | "57P02" | "57P03")
+                    }) =>
+            {
+                Self::Unavailable(e)
+            }
             sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => {
                 Self::Unavailable(e)
             }
