@@ -589,27 +589,78 @@ impl Settings {
 fn read_file(data: &Path) -> Result<FileSettings> {
     let path = data.join("bantin.toml");
     match std::fs::read_to_string(&path) {
-        Ok(text) => toml::from_str(&text).map_err(|e| {
-            let msg = e.message().to_owned();
-            // Quote the offending line: type errors do not name the key themselves.
-            let at = e
-                .span()
-                .map(|s| {
-                    let line_no = text[..s.start].matches('\n').count() + 1;
-                    let line = text.lines().nth(line_no - 1).unwrap_or_default().trim();
-                    format!(" (line {line_no}: `{line}`)")
-                })
-                .unwrap_or_default();
-            anyhow::anyhow!("{}{at}: {msg}", path.display())
-        }),
+        Ok(text) => parse_file(&text, &path),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FileSettings::default()),
         Err(e) => Err(anyhow::anyhow!("cannot read {}: {e}", path.display())),
     }
 }
 
+/// Reads the text of `bantin.toml` (named `path` in messages); an error quotes the offending
+/// line, since type errors do not name the key themselves.
+fn parse_file(text: &str, path: &Path) -> Result<FileSettings> {
+    toml::from_str(text).map_err(|e| {
+        let msg = e.message().to_owned();
+        let at = e
+            .span()
+            .map(|s| {
+                let before = text.get(..s.start).unwrap_or(text);
+                let line_no = before.matches('\n').count() + 1;
+                let line = text.lines().nth(line_no - 1).unwrap_or_default().trim();
+                format!(" (line {line_no}: `{line}`)")
+            })
+            .unwrap_or_default();
+        anyhow::anyhow!("{}{at}: {msg}", path.display())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use proptest::prelude::*;
+
+    const KEYS: &[&str] = &[
+        "listen",
+        "database_url",
+        "max_connections",
+        "demo",
+        "site_name",
+        "timezone",
+        "per_page",
+        "behind_proxy",
+        "trusted_proxy_hops",
+        "page_cache_mib",
+        "public_url",
+        "session_idle_timeout",
+        "two_step_roles",
+        "smtp_url",
+        "nonsense",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Any text at all: an answer, never a panic.
+        #[test]
+        fn any_text_reads_or_is_refused(text in any::<String>()) {
+            let _ = parse_file(&text, Path::new("bantin.toml"));
+        }
+
+        /// Lines of known keys with arbitrary values: a refusal names the line it is about.
+        #[test]
+        fn refusals_quote_a_line(
+            lines in proptest::collection::vec(
+                (proptest::sample::select(KEYS), "[ -~\u{80}-\u{2FF}\n\"\\[\\]=]{0,24}"),
+                1..6,
+            )
+        ) {
+            let text: String = lines.iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
+            if let Err(e) = parse_file(&text, Path::new("bantin.toml")) {
+                let e = e.to_string();
+                prop_assert!(e.starts_with("bantin.toml"), "{e}");
+            }
+        }
+    }
 
     fn data_with(toml: &str) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
