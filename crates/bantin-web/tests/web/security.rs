@@ -3,6 +3,7 @@
 //! the return path after sign-in, and the hardening headers and cookie flags. (Finding 1,
 //! connection timeouts, is covered by `crates/bantin/tests/connections.rs`.)
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
@@ -884,4 +885,187 @@ async fn sign_in_and_password_pages_are_never_stored() {
     let mut b = Agent::new(&app, "198.51.100.91:4000");
     b.try_sign_in("admin", PASSWORD).await;
     no_store(&b.get("/admin/login/two-step").await, "code step");
+}
+
+/// Checks that every cookie a response sets is `Secure`, and notes their names.
+fn all_secure(res: &TestResponse, seen: &mut BTreeSet<String>, what: &str) {
+    for (name, _, attrs) in res.set_cookies() {
+        assert!(
+            attrs
+                .split(';')
+                .any(|a| a.trim().eq_ignore_ascii_case("secure")),
+            "{what}: {name} is not Secure: {attrs}"
+        );
+        seen.insert(name);
+    }
+}
+
+fn none_secure(res: &TestResponse, what: &str) {
+    let cookies = res.set_cookies();
+    assert!(!cookies.is_empty(), "{what}: no cookie set");
+    for (name, _, attrs) in cookies {
+        assert!(
+            !attrs.to_ascii_lowercase().contains("secure"),
+            "{what}: {name} is Secure: {attrs}"
+        );
+    }
+}
+
+/// Behind a proxy that terminates TLS, `X-Forwarded-Proto: https` from the proxy makes every
+/// cookie of the response `Secure`, even with `secure_cookies` off: sign-in, two-step,
+/// enrolment, password change, sign-out, ending a session, a rejected session cookie, the
+/// voter cookie, and the forgotten-password and reset forms.
+#[tokio::test]
+async fn cookies_are_secure_when_a_trusted_proxy_says_https() {
+    let app = TestApp::with_settings(WebSettings {
+        trusted_proxy_hops: 1,
+        ..WebSettings::default()
+    })
+    .await;
+    let id = app.add_user("admin", Role::Administrator).await;
+    add_user_with_email(&app, "phongvien", "pv@example.vn").await;
+    let https = [("x-forwarded-proto", "https")];
+    let mut seen = BTreeSet::new();
+    const PROXY: &str = "10.0.0.1:4000";
+
+    let mut a = Agent::new(&app, PROXY);
+    let page = a.get_with("/admin/login", &https).await;
+    all_secure(&page, &mut seen, "sign-in page");
+    let csrf = csrf_of(&page.body);
+    let fields = [
+        ("username", "admin"),
+        ("password", PASSWORD),
+        ("csrf", csrf.as_str()),
+        ("tiep", "/admin"),
+    ];
+    let res = post_with(&mut a, "/admin/login", &fields, &https).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    all_secure(&res, &mut seen, "sign-in");
+
+    let page = a.get_with("/admin/account/two-step", &https).await;
+    all_secure(&page, &mut seen, "enrolment page");
+    let secret = TotpSecret::from_stored(between(&page.body, "id=\"totp-secret\">", "<")).unwrap();
+    let fields = [
+        ("csrf", csrf_of(&page.body)),
+        ("code", secret.code_at(app.now())),
+        ("password", PASSWORD.to_owned()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = post_with(&mut a, "/admin/account/two-step", &fields, &https).await;
+    assert_eq!(res.status, StatusCode::OK);
+    all_secure(&res, &mut seen, "enrolment");
+
+    let csrf = a.csrf().await;
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("current", PASSWORD),
+        ("new", NEW_PASSWORD),
+        ("confirm", NEW_PASSWORD),
+    ];
+    let res = post_with(&mut a, "/admin/account/password", &fields, &https).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", text_of(&res.body));
+    all_secure(&res, &mut seen, "password change");
+
+    // A second browser: the password, then the code.
+    let mut b = Agent::new(&app, PROXY);
+    let res = sign_in_with(&mut b, "admin", NEW_PASSWORD, &https).await;
+    assert!(res.location().starts_with("/admin/login/two-step"));
+    all_secure(&res, &mut seen, "password step");
+    let page = b.get_with("/admin/login/two-step", &https).await;
+    let code = secret.code_at(app.now() + 30);
+    let fields = [("csrf", csrf_of(&page.body)), ("code", code)];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let res = post_with(&mut b, "/admin/login/two-step", &fields, &https).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", text_of(&res.body));
+    all_secure(&res, &mut seen, "code step");
+    let csrf = b.csrf().await;
+    let res = post_with(&mut b, "/admin/logout", &[("csrf", &csrf)], &https).await;
+    all_secure(&res, &mut seen, "sign-out");
+
+    let session = app.store().user_sessions(id).await.unwrap()[0].id;
+    let csrf = a.csrf().await;
+    let path = format!("/admin/sessions/{session}/end");
+    let res = post_with(&mut a, &path, &[("csrf", &csrf)], &https).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert!(!a.cookies.contains_key("bantin_session"), "its own session");
+    all_secure(&res, &mut seen, "ending the session");
+
+    let mut c = Agent::new(&app, PROXY);
+    c.cookies.insert("bantin_session".into(), "forged".into());
+    let res = c.get_with("/admin", &https).await;
+    let removed = res.set_cookies();
+    assert!(
+        removed
+            .iter()
+            .any(|(n, v, _)| n == "bantin_session" && v.is_empty())
+    );
+    all_secure(&res, &mut seen, "a forged session cookie");
+    let res = c.get_with("/admin/forgot", &https).await;
+    assert_eq!(res.status, StatusCode::OK);
+    all_secure(&res, &mut seen, "forgotten-password page");
+    let mut d = Agent::new(&app, PROXY);
+    let res = d
+        .get_with(&reset_path(&app, "phongvien").await, &https)
+        .await;
+    assert_eq!(res.status, StatusCode::OK);
+    all_secure(&res, &mut seen, "reset page");
+
+    let (article, url) = app.seed().await;
+    let token = vote_token(&app, &url).await;
+    let res = vote(&app, article, &token, &https, PROXY).await;
+    assert_eq!(res.status, 200);
+    all_secure(&res, &mut seen, "vote");
+
+    for name in [
+        "bantin_login",
+        "bantin_session",
+        "bantin_2fa",
+        "bantin_totp_enrol",
+        "bantin_voter",
+    ] {
+        assert!(seen.contains(name), "{name} was never set: {seen:?}");
+    }
+}
+
+/// Only the proxy's word counts: without a trusted proxy, or when the entry the proxy added
+/// says `http`, cookies follow `secure_cookies`.
+#[tokio::test]
+async fn a_client_cannot_claim_https_for_itself() {
+    let one_proxy = TestApp::with_settings(WebSettings {
+        trusted_proxy_hops: 1,
+        ..WebSettings::default()
+    })
+    .await;
+    let direct = TestApp::with_demo().await;
+    let configured = TestApp::with_settings(WebSettings {
+        secure_cookies: true,
+        ..WebSettings::default()
+    })
+    .await;
+    none_secure(&one_proxy.get("/admin/login").await, "plain http");
+    none_secure(
+        &one_proxy
+            .get_with("/admin/login", &[("x-forwarded-proto", "https, http")])
+            .await,
+        "the proxy says http",
+    );
+    none_secure(
+        &direct
+            .get_with("/admin/login", &[("x-forwarded-proto", "https")])
+            .await,
+        "no trusted proxy",
+    );
+    let mut seen = BTreeSet::new();
+    all_secure(
+        &configured.get("/admin/login").await,
+        &mut seen,
+        "secure_cookies",
+    );
+    all_secure(
+        &one_proxy
+            .get_with("/admin/login", &[("x-forwarded-proto", "HTTPS")])
+            .await,
+        &mut seen,
+        "upper case",
+    );
 }
