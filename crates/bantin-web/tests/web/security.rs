@@ -441,6 +441,42 @@ async fn unused_page_numbers_and_missing_pages_do_not_fill_the_cache() {
     assert_eq!(cache.entry_count().await, before, "404s are not stored");
 }
 
+/// Found during this review: other spellings of a reader page's path (percent-encoded
+/// letters, a zero-padded id, an encoded dot in `.html`) were served as that page, each a
+/// new cache entry (or, without a literal `.html`, a render that bypassed the cache). They
+/// are redirected to the canonical URL now, and cost no entry.
+#[tokio::test]
+async fn other_spellings_of_a_page_path_are_redirected_not_cached() {
+    let app = TestApp::with_demo().await;
+    let (id, url) = app.seed().await;
+    let cache = app.state.page_cache().unwrap();
+    assert_eq!(app.get(&url).await.status, 200);
+    assert_eq!(app.get("/xay-dung-dang/").await.status, 200);
+    let before = cache.entry_count().await;
+    let slug_and_id = url.trim_start_matches("/xay-dung-dang/");
+    let variants = [
+        ("/xay-dung-d%61ng/".to_owned(), "/xay-dung-dang/"),
+        ("/%78ay-dung-dang/?page=1".to_owned(), "/xay-dung-dang/"),
+        (
+            "/xay-dung-d%61ng/?page=2".to_owned(),
+            "/xay-dung-dang/?page=2",
+        ),
+        (format!("/xay-dung-d%61ng/{slug_and_id}"), url.as_str()),
+        (url.replacen("dang-bo", "d%61ng-bo", 1), url.as_str()),
+        (
+            url.replace(&format!("-{id}.html"), &format!("-000{id}.html")),
+            url.as_str(),
+        ),
+        (url.replace(".html", "%2Ehtml"), url.as_str()),
+    ];
+    for (variant, canonical) in &variants {
+        let res = app.get(variant).await;
+        assert_eq!(res.status, 301, "{variant}");
+        assert_eq!(res.location(), *canonical, "{variant}");
+    }
+    assert_eq!(cache.entry_count().await, before);
+}
+
 // --- 7. Re-authentication ------------------------------------------------------------------
 
 /// The audit entries of failed re-authentications.
