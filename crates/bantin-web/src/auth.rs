@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use bantin_app::{Actor, hash_token};
@@ -17,7 +17,7 @@ use bantin_core::account::Role;
 use bantin_store::{Session, User};
 use minijinja::context;
 
-use crate::client_ip::ClientIp;
+use crate::client_ip::{ClientIp, secure_cookies};
 use crate::cookies::{SESSION_COOKIE, removal};
 use crate::error::wants_json;
 use crate::routes::{LOGIN_PATH, SESSION_PATH, is_static};
@@ -87,12 +87,12 @@ pub fn session_token<'a>(state: &AppState, headers: &'a axum::http::HeaderMap) -
     crate::cookies::find(headers, SESSION_COOKIE).and_then(|v| state.signer().session_token(v))
 }
 
-/// The `Set-Cookie` value of a new session.
-pub fn session_cookie(state: &AppState, token: &str) -> HeaderValue {
+/// The `Set-Cookie` value of a new session, in the response to a request with `headers`.
+pub fn session_cookie(state: &AppState, headers: &HeaderMap, token: &str) -> HeaderValue {
     crate::cookies::set_cookie(&crate::cookies::cookie(
         SESSION_COOKIE,
         state.signer().session_cookie(token),
-        state.settings().secure_cookies,
+        secure_cookies(state, headers),
     ))
 }
 
@@ -110,6 +110,7 @@ pub(crate) async fn resolve(
     let token = session_token(&state, req.headers()).map(str::to_owned);
     let counts_as_activity = !(req.method() == Method::GET && req.uri().path() == SESSION_PATH);
     let ip = ClientIp::of(&req, &state).to_string();
+    let secure = secure_cookies(&state, req.headers());
     let current = match token {
         None => Ok(None),
         Some(token) => load(&state, &token, counts_as_activity, &ip).await,
@@ -126,10 +127,8 @@ pub(crate) async fn resolve(
     let Some(current) = current else {
         let mut res = next.run(req).await;
         if !res.headers().contains_key(header::SET_COOKIE) {
-            res.headers_mut().append(
-                header::SET_COOKIE,
-                removal(SESSION_COOKIE, state.settings().secure_cookies),
-            );
+            res.headers_mut()
+                .append(header::SET_COOKIE, removal(SESSION_COOKIE, secure));
         }
         return res;
     };

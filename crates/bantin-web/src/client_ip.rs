@@ -1,6 +1,7 @@
-//! The client's address: the TCP peer, or — behind trusted reverse proxies — the entry the
-//! nearest trusted proxy appended to `X-Forwarded-For`. Entries further left were written by
-//! the client and are never trusted.
+//! What trusted reverse proxies tell us about the client: its address (the TCP peer, or the
+//! entry the outermost trusted proxy appended to `X-Forwarded-For`) and whether it came over
+//! HTTPS (that proxy's `X-Forwarded-Proto` entry). Entries further left were written by the
+//! client and are never trusted.
 
 use std::net::{IpAddr, SocketAddr};
 
@@ -28,25 +29,41 @@ fn parse_entry(s: &str) -> Option<IpAddr> {
     s.strip_prefix('[')?.strip_suffix(']')?.parse().ok()
 }
 
-/// The client address given `hops` trusted proxies in front of us: the `hops`-th entry from
-/// the right of `X-Forwarded-For` (all such headers, in order). When there are fewer entries,
-/// or that entry is not an address (`unknown`), the peer is used: never an entry the client
-/// could have written.
-pub fn client_address(headers: &HeaderMap, peer: IpAddr, hops: usize) -> IpAddr {
+/// The entry the outermost of `hops` trusted proxies wrote in header `name`: the `hops`-th
+/// from the right of its comma-separated entries (all such headers, in order). `None` without
+/// trusted proxies or with fewer entries, so never one only the client wrote.
+fn trusted_entry<'a>(headers: &'a HeaderMap, name: &str, hops: usize) -> Option<&'a str> {
     if hops == 0 {
-        return peer;
+        return None;
     }
     let entries: Vec<&str> = headers
-        .get_all("x-forwarded-for")
+        .get_all(name)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .collect();
-    entries
-        .len()
-        .checked_sub(hops)
-        .and_then(|i| parse_entry(entries[i]))
+    let i = entries.len().checked_sub(hops)?;
+    Some(entries[i].trim())
+}
+
+/// The client address given `hops` trusted proxies in front of us: the `hops`-th entry from
+/// the right of `X-Forwarded-For`. When there are fewer entries, or that entry is not an
+/// address (`unknown`), the peer is used: never an entry the client could have written.
+pub fn client_address(headers: &HeaderMap, peer: IpAddr, hops: usize) -> IpAddr {
+    trusted_entry(headers, "x-forwarded-for", hops)
+        .and_then(parse_entry)
         .unwrap_or(peer)
+}
+
+/// Whether the cookies set on the response to a request must be `Secure`: always with
+/// `secure_cookies`, and when the trusted proxy says the client came over HTTPS (its
+/// `X-Forwarded-Proto` entry, read like `X-Forwarded-For`), so a site behind a TLS-terminating
+/// proxy gets them even when the operator forgot the setting.
+pub fn secure_cookies(state: &AppState, headers: &HeaderMap) -> bool {
+    let s = state.settings();
+    s.secure_cookies
+        || trusted_entry(headers, "x-forwarded-proto", s.trusted_proxy_hops)
+            .is_some_and(|p| p.eq_ignore_ascii_case("https"))
 }
 
 impl ClientIp {

@@ -13,7 +13,7 @@ use bantin_core::{ArticleId, Rating, RatingSummary};
 use bantin_store::VoteOutcome;
 use serde::Serialize;
 
-use crate::client_ip::ClientIp;
+use crate::client_ip::{ClientIp, secure_cookies};
 use crate::cookies::VOTER_COOKIE;
 use crate::error::wants_json;
 use crate::{AppState, WebError};
@@ -94,7 +94,7 @@ pub(crate) async fn rate(
                 .path("/")
                 .http_only(true)
                 .same_site(SameSite::Lax)
-                .secure(state.settings().secure_cookies)
+                .secure(secure_cookies(&state, &headers))
                 .max_age(time_one_year())
                 .build();
             (jar.add(cookie), key)

@@ -15,6 +15,7 @@ use serde::Deserialize;
 use super::login::backup_code_hash;
 use super::page::{Notice, refusal, render_status, stale};
 use crate::auth::{CurrentUser, session_cookie, two_step_required};
+use crate::client_ip::secure_cookies;
 use crate::cookies::{self, ENROL_COOKIE};
 use crate::extract::{CsrfForm, CsrfProtected};
 use crate::{AppState, WebError};
@@ -153,8 +154,10 @@ pub(crate) async fn change_password(
         Err(e) => return account_refusal(&state, &cu, e).await,
     };
     let mut res = Redirect::to("/admin/account?tb=da-doi-mat-khau").into_response();
-    res.headers_mut()
-        .append(header::SET_COOKIE, session_cookie(&state, &started.token));
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        session_cookie(&state, &headers, &started.token),
+    );
     Ok(res)
 }
 
@@ -185,6 +188,7 @@ pub(crate) async fn two_step_enrol(
     State(state): State<AppState>,
     cu: CurrentUser,
     Query(q): Query<EnrolQuery>,
+    headers: HeaderMap,
 ) -> Result<Response, WebError> {
     if cu.user.totp_secret().is_some() {
         return Ok(Redirect::to("/admin/account").into_response());
@@ -192,6 +196,7 @@ pub(crate) async fn two_step_enrol(
     let secret = TotpSecret::generate();
     enrol_page(
         &state,
+        &headers,
         &cu,
         &secret,
         StatusCode::OK,
@@ -202,6 +207,7 @@ pub(crate) async fn two_step_enrol(
 
 fn enrol_page(
     state: &AppState,
+    headers: &HeaderMap,
     cu: &CurrentUser,
     secret: &TotpSecret,
     status: StatusCode,
@@ -225,7 +231,7 @@ fn enrol_page(
         },
     )?;
     let value = format!("{stored}.{}", enrol_mac(state, cu, &stored));
-    let c = cookies::cookie(ENROL_COOKIE, value, state.settings().secure_cookies);
+    let c = cookies::cookie(ENROL_COOKIE, value, secure_cookies(state, headers));
     res.headers_mut()
         .append(header::SET_COOKIE, cookies::set_cookie(&c));
     res.headers_mut().insert(
@@ -269,15 +275,16 @@ impl CsrfProtected for CodeForm {
 pub(crate) async fn two_step_confirm(
     State(state): State<AppState>,
     cu: CurrentUser,
-    jar: CookieJar,
+    headers: HeaderMap,
     form: Result<CsrfForm<CodeForm>, Response>,
 ) -> Result<Response, WebError> {
-    let pending = pending_secret(&state, &cu, &jar);
+    let pending = pending_secret(&state, &cu, &CookieJar::from_headers(&headers));
     let f = match (form, &pending) {
         (Ok(CsrfForm(f)), _) => f,
         (Err(_), Some(secret)) => {
             return enrol_page(
                 &state,
+                &headers,
                 &cu,
                 secret,
                 StatusCode::FORBIDDEN,
@@ -294,6 +301,7 @@ pub(crate) async fn two_step_confirm(
         let msg = state.catalog().get("login.bad_code").to_owned();
         return enrol_page(
             &state,
+            &headers,
             &cu,
             &secret,
             StatusCode::BAD_REQUEST,
@@ -305,6 +313,7 @@ pub(crate) async fn two_step_confirm(
         let msg = state.catalog().get("login.too_long").to_owned();
         return enrol_page(
             &state,
+            &headers,
             &cu,
             &secret,
             StatusCode::BAD_REQUEST,
@@ -336,7 +345,7 @@ pub(crate) async fn two_step_confirm(
             ),
             e => refusal(&state, e)?,
         };
-        return enrol_page(&state, &cu, &secret, status, Some(message), false);
+        return enrol_page(&state, &headers, &cu, &secret, status, Some(message), false);
     }
     let mut res = render_status(
         &state,
@@ -349,7 +358,7 @@ pub(crate) async fn two_step_confirm(
     let h = res.headers_mut();
     h.append(
         header::SET_COOKIE,
-        cookies::removal(ENROL_COOKIE, state.settings().secure_cookies),
+        cookies::removal(ENROL_COOKIE, secure_cookies(&state, &headers)),
     );
     h.insert(
         header::CACHE_CONTROL,

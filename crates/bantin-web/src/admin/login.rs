@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use super::page::{refusal, render_status, stale};
 use crate::auth::{CurrentUser, MaybeUser, session_cookie, session_token};
-use crate::client_ip::ClientIp;
+use crate::client_ip::{ClientIp, secure_cookies};
 use crate::cookies::{self, LOGIN_COOKIE, PENDING_COOKIE, SESSION_COOKIE};
 use crate::extract::{CsrfForm, CsrfProtected};
 use crate::routes::{login_notice, safe_next};
@@ -60,7 +60,6 @@ impl CsrfProtected for LoginForm {
     }
 
     async fn refused(self, state: &AppState, parts: &Parts) -> Response {
-        let jar = CookieJar::from_headers(&parts.headers);
         let view = LoginView {
             status: StatusCode::FORBIDDEN,
             username: self.keep_name(),
@@ -69,7 +68,7 @@ impl CsrfProtected for LoginForm {
             notice: None,
             two_step: false,
         };
-        login_page(state, Some(&jar), view).unwrap_or_else(IntoResponse::into_response)
+        login_page(state, &parts.headers, view).unwrap_or_else(IntoResponse::into_response)
     }
 }
 
@@ -87,7 +86,6 @@ impl CsrfProtected for TwoStepForm {
     }
 
     async fn refused(self, state: &AppState, parts: &Parts) -> Response {
-        let jar = CookieJar::from_headers(&parts.headers);
         let view = LoginView {
             status: StatusCode::FORBIDDEN,
             username: "",
@@ -96,22 +94,23 @@ impl CsrfProtected for TwoStepForm {
             notice: None,
             two_step: true,
         };
-        login_page(state, Some(&jar), view).unwrap_or_else(IntoResponse::into_response)
+        login_page(state, &parts.headers, view).unwrap_or_else(IntoResponse::into_response)
     }
 }
 
-/// The sign-in cookie's value, or a new one (then `Some` header to set).
+/// The sign-in cookie's value, or a new one (then `Some` header to set), for a request with
+/// `headers`.
 fn login_cookie(
     state: &AppState,
-    jar: Option<&CookieJar>,
+    headers: &HeaderMap,
 ) -> Result<(String, Option<HeaderValue>), WebError> {
-    if let Some(c) = jar.and_then(|j| j.get(LOGIN_COOKIE))
+    if let Some(c) = CookieJar::from_headers(headers).get(LOGIN_COOKIE)
         && c.value().len() == 64
     {
         return Ok((c.value().to_owned(), None));
     }
     let v = random_hex(32).map_err(|e| WebError::from_app(e, state.catalog()))?;
-    let c = cookies::cookie(LOGIN_COOKIE, v.clone(), state.settings().secure_cookies);
+    let c = cookies::cookie(LOGIN_COOKIE, v.clone(), secure_cookies(state, headers));
     Ok((v, Some(cookies::set_cookie(&c))))
 }
 
@@ -119,9 +118,9 @@ fn login_cookie(
 /// browser has no sign-in cookie yet, the header that sets one.
 pub(crate) fn login_cookie_pair(
     state: &AppState,
-    jar: Option<&CookieJar>,
+    headers: &HeaderMap,
 ) -> Result<(String, Option<HeaderValue>), WebError> {
-    let (value, set) = login_cookie(state, jar)?;
+    let (value, set) = login_cookie(state, headers)?;
     Ok((state.signer().token("login", value.as_bytes()), set))
 }
 
@@ -136,10 +135,10 @@ struct LoginView<'a> {
 
 fn login_page(
     state: &AppState,
-    jar: Option<&CookieJar>,
+    headers: &HeaderMap,
     v: LoginView<'_>,
 ) -> Result<Response, WebError> {
-    let (csrf, set) = login_cookie_pair(state, jar)?;
+    let (csrf, set) = login_cookie_pair(state, headers)?;
     let title = state
         .catalog()
         .get(if v.two_step {
@@ -177,7 +176,7 @@ pub(crate) async fn login_form(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
     Query(q): Query<LoginQuery>,
-    jar: CookieJar,
+    headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let next = safe_next(&q.tiep);
     if user.is_some() {
@@ -186,7 +185,7 @@ pub(crate) async fn login_form(
     let notice = login_notice(&q.reason).map(|k| state.catalog().get(k).to_owned());
     login_page(
         &state,
-        Some(&jar),
+        &headers,
         LoginView {
             status: StatusCode::OK,
             username: "",
@@ -210,7 +209,6 @@ pub(crate) async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    jar: CookieJar,
     CsrfForm(f): CsrfForm<LoginForm>,
 ) -> Result<Response, WebError> {
     let next = safe_next(&f.tiep);
@@ -218,7 +216,7 @@ pub(crate) async fn login(
     let page = |status: StatusCode, message: String, username: &str| {
         login_page(
             &state,
-            Some(&jar),
+            &headers,
             LoginView {
                 status,
                 username,
@@ -259,9 +257,9 @@ pub(crate) async fn login(
         )
         .await;
     match outcome {
-        Ok(SignIn::Started(s)) => Ok(signed_in(&state, &s, &next)),
+        Ok(SignIn::Started(s)) => Ok(signed_in(&state, &headers, &s, &next)),
         Ok(SignIn::SecondStep(user)) => {
-            let login_value = login_cookie(&state, Some(&jar))?.0;
+            let login_value = login_cookie(&state, &headers)?.0;
             let issued = state.now().as_second();
             let payload = format!("{}.{issued}", user.id);
             let mac = state
@@ -270,7 +268,7 @@ pub(crate) async fn login(
             let c = cookies::cookie(
                 PENDING_COOKIE,
                 format!("{payload}.{mac}"),
-                state.settings().secure_cookies,
+                secure_cookies(&state, &headers),
             );
             let q: String = form_urlencoded::Serializer::new(String::new())
                 .append_pair("tiep", &next)
@@ -288,12 +286,13 @@ pub(crate) async fn login(
     }
 }
 
-/// The redirect after a sign-in: the session cookie set, the sign-in cookies dropped.
-fn signed_in(state: &AppState, s: &SessionStarted, next: &str) -> Response {
-    let secure = state.settings().secure_cookies;
+/// The redirect after a sign-in (a request with `headers`): the session cookie set, the
+/// sign-in cookies dropped.
+fn signed_in(state: &AppState, headers: &HeaderMap, s: &SessionStarted, next: &str) -> Response {
+    let secure = secure_cookies(state, headers);
     let mut res = Redirect::to(next).into_response();
     let h = res.headers_mut();
-    h.append(header::SET_COOKIE, session_cookie(state, &s.token));
+    h.append(header::SET_COOKIE, session_cookie(state, headers, &s.token));
     h.append(header::SET_COOKIE, cookies::removal(LOGIN_COOKIE, secure));
     h.append(header::SET_COOKIE, cookies::removal(PENDING_COOKIE, secure));
     res
@@ -328,6 +327,7 @@ async fn pending_user(state: &AppState, jar: &CookieJar) -> Result<Option<User>,
 pub(crate) async fn two_step_form(
     State(state): State<AppState>,
     Query(q): Query<LoginQuery>,
+    headers: HeaderMap,
     jar: CookieJar,
 ) -> Result<Response, WebError> {
     if pending_user(&state, &jar).await?.is_none() {
@@ -335,7 +335,7 @@ pub(crate) async fn two_step_form(
     }
     login_page(
         &state,
-        Some(&jar),
+        &headers,
         LoginView {
             status: StatusCode::OK,
             username: "",
@@ -372,7 +372,7 @@ pub(crate) async fn two_step(
         )
         .await;
     match outcome {
-        Ok(s) => Ok(signed_in(&state, &s, &next)),
+        Ok(s) => Ok(signed_in(&state, &headers, &s, &next)),
         Err(e @ (AppError::Locked(_) | AppError::WrongCredentials)) => {
             let (status, message) = match e {
                 AppError::WrongCredentials => (
@@ -383,7 +383,7 @@ pub(crate) async fn two_step(
             };
             login_page(
                 &state,
-                Some(&jar),
+                &headers,
                 LoginView {
                     status,
                     username: "",
@@ -440,6 +440,7 @@ impl CsrfProtected for LogoutForm {
 pub(crate) async fn logout(
     State(state): State<AppState>,
     cu: CurrentUser,
+    headers: HeaderMap,
     CsrfForm(f): CsrfForm<LogoutForm>,
 ) -> Result<Response, WebError> {
     let action = if f.reason == "idle" {
@@ -455,7 +456,7 @@ pub(crate) async fn logout(
     let mut res = Redirect::to("/admin/login?ly-do=da-thoat").into_response();
     res.headers_mut().append(
         header::SET_COOKIE,
-        cookies::removal(SESSION_COOKIE, state.settings().secure_cookies),
+        cookies::removal(SESSION_COOKIE, secure_cookies(&state, &headers)),
     );
     Ok(res)
 }

@@ -3,9 +3,8 @@
 
 use axum::extract::State;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::cookie::CookieJar;
 use bantin_app::{Actor, AppError};
 use bantin_core::account::NewPassword;
 use minijinja::context;
@@ -30,12 +29,8 @@ fn no_store(mut res: Response) -> Response {
     res
 }
 
-fn forgot_page(
-    state: &AppState,
-    jar: Option<&CookieJar>,
-    v: View<'_>,
-) -> Result<Response, WebError> {
-    let (csrf, set) = login_cookie_pair(state, jar)?;
+fn forgot_page(state: &AppState, headers: &HeaderMap, v: View<'_>) -> Result<Response, WebError> {
+    let (csrf, set) = login_cookie_pair(state, headers)?;
     let mut res = render_status(
         state,
         None,
@@ -59,11 +54,11 @@ fn forgot_page(
 /// `GET /admin/forgot`.
 pub(crate) async fn forgot_form(
     State(state): State<AppState>,
-    jar: CookieJar,
+    headers: HeaderMap,
 ) -> Result<Response, WebError> {
     forgot_page(
         &state,
-        Some(&jar),
+        &headers,
         View {
             status: StatusCode::OK,
             who: "",
@@ -92,14 +87,13 @@ impl CsrfProtected for ForgotForm {
     }
 
     async fn refused(self, state: &AppState, parts: &Parts) -> Response {
-        let jar = CookieJar::from_headers(&parts.headers);
         let view = View {
             status: StatusCode::FORBIDDEN,
             who: self.keep(),
             message: Some(stale(state)),
             notice: None,
         };
-        forgot_page(state, Some(&jar), view).unwrap_or_else(IntoResponse::into_response)
+        forgot_page(state, &parts.headers, view).unwrap_or_else(IntoResponse::into_response)
     }
 }
 
@@ -107,14 +101,14 @@ impl CsrfProtected for ForgotForm {
 pub(crate) async fn forgot(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    jar: CookieJar,
+    headers: HeaderMap,
     CsrfForm(f): CsrfForm<ForgotForm>,
 ) -> Result<Response, WebError> {
     let cat = state.catalog();
     let page = |status, message: Option<String>, notice: Option<String>| {
         forgot_page(
             &state,
-            Some(&jar),
+            &headers,
             View {
                 status,
                 who: f.keep(),
@@ -197,12 +191,12 @@ fn invalid(state: &AppState) -> WebError {
 
 fn reset_page(
     state: &AppState,
-    jar: Option<&CookieJar>,
+    headers: &HeaderMap,
     token: &str,
     status: StatusCode,
     message: Option<String>,
 ) -> Result<Response, WebError> {
-    let (csrf, set) = login_cookie_pair(state, jar)?;
+    let (csrf, set) = login_cookie_pair(state, headers)?;
     let mut res = render_status(
         state,
         None,
@@ -220,7 +214,7 @@ fn reset_page(
 /// `GET /admin/reset/{token}`.
 pub(crate) async fn reset_form(
     State(state): State<AppState>,
-    jar: CookieJar,
+    headers: HeaderMap,
     token: Result<Parsed<ResetToken>, WebError>,
 ) -> Result<Response, WebError> {
     let Ok(Parsed(ResetToken(token))) = token else {
@@ -234,7 +228,7 @@ pub(crate) async fn reset_form(
     if valid.is_none() {
         return Err(invalid(&state));
     }
-    reset_page(&state, Some(&jar), &token, StatusCode::OK, None)
+    reset_page(&state, &headers, &token, StatusCode::OK, None)
 }
 
 #[derive(Deserialize, Default)]
@@ -255,7 +249,7 @@ impl CsrfProtected for ResetForm {
 pub(crate) async fn reset(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
-    jar: CookieJar,
+    headers: HeaderMap,
     token: Result<Parsed<ResetToken>, WebError>,
     form: Result<CsrfForm<ResetForm>, Response>,
 ) -> Result<Response, WebError> {
@@ -276,7 +270,7 @@ pub(crate) async fn reset(
         Err(_) => {
             return reset_page(
                 &state,
-                Some(&jar),
+                &headers,
                 &token,
                 StatusCode::FORBIDDEN,
                 Some(stale(&state)),
@@ -288,7 +282,7 @@ pub(crate) async fn reset(
         Err(e) => {
             return reset_page(
                 &state,
-                Some(&jar),
+                &headers,
                 &token,
                 StatusCode::BAD_REQUEST,
                 Some(e.to_string()),
@@ -297,7 +291,7 @@ pub(crate) async fn reset(
     };
     if f.new != f.confirm {
         let m = cat.get("account.mismatch").to_owned();
-        return reset_page(&state, Some(&jar), &token, StatusCode::BAD_REQUEST, Some(m));
+        return reset_page(&state, &headers, &token, StatusCode::BAD_REQUEST, Some(m));
     }
     match state
         .app()
@@ -308,7 +302,7 @@ pub(crate) async fn reset(
         Err(AppError::InvalidResetLink) => Err(invalid(&state)),
         Err(e) => {
             let (status, message) = refusal(&state, e)?;
-            reset_page(&state, Some(&jar), &token, status, Some(message))
+            reset_page(&state, &headers, &token, status, Some(message))
         }
     }
 }

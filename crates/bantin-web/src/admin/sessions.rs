@@ -1,7 +1,7 @@
 //! `/admin/sessions`: the account's own sessions, and ending one or all others.
 
 use axum::extract::{Query, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use bantin_core::{SessionId, format_date_time};
 use minijinja::context;
@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::page::{Notice, render};
 use crate::auth::CurrentUser;
+use crate::client_ip::secure_cookies;
 use crate::cookies::{self, SESSION_COOKIE};
 use crate::extract::{CsrfForm, Parsed, TokenOnly};
 use crate::layout::ser;
@@ -59,6 +60,7 @@ pub(crate) async fn end_session(
     State(state): State<AppState>,
     cu: CurrentUser,
     Parsed(id): Parsed<SessionId>,
+    headers: HeaderMap,
     CsrfForm(_): CsrfForm<TokenOnly>,
 ) -> Result<Response, WebError> {
     let ended = state
@@ -73,7 +75,7 @@ pub(crate) async fn end_session(
         let mut res = Redirect::to("/admin/login?ly-do=da-thoat").into_response();
         res.headers_mut().append(
             header::SET_COOKIE,
-            cookies::removal(SESSION_COOKIE, state.settings().secure_cookies),
+            cookies::removal(SESSION_COOKIE, secure_cookies(&state, &headers)),
         );
         return Ok(res);
     }

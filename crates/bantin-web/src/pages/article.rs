@@ -3,7 +3,7 @@
 
 use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use bantin_core::time::format_rfc3339;
 use bantin_core::url::{RatingNotice, parse_article_file};
@@ -46,6 +46,7 @@ impl FromRequestParts<AppState> for ArticlePath {
 pub(crate) async fn article(
     State(state): State<AppState>,
     path: ArticlePath,
+    uri: Uri,
     RawQuery(query): RawQuery,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
@@ -63,7 +64,13 @@ pub(crate) async fn article(
     let site = state.site_cache().get(state.store()).await?;
     let canonical = site.article_url(article.category_id, &article.slug, article.id);
     let main_slug = site.get(article.category_id).map(|c| c.slug.as_str());
-    if path.slug != article.slug || Some(path.category.as_str()) != main_slug {
+    // The path as sent must be the canonical one, not just decode to it: other spellings
+    // (`%61`, a zero-padded id, `%2Ehtml`) would each be a cache entry of their own, or
+    // bypass the cache.
+    if path.slug != article.slug
+        || Some(path.category.as_str()) != main_slug
+        || uri.path() != canonical
+    {
         return Ok(moved_permanently(&canonical));
     }
 

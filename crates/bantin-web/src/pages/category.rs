@@ -2,7 +2,7 @@
 //! newest first, with a pager that counts no further than it shows.
 
 use axum::extract::{RawQuery, State};
-use axum::http::{StatusCode, header};
+use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use bantin_core::url::PageQuery;
 use bantin_core::{CategoryStatus, Slug};
@@ -44,11 +44,24 @@ pub(crate) async fn category_without_slash(
 pub(crate) async fn category(
     State(state): State<AppState>,
     Parsed(slug): Parsed<Slug>,
+    uri: Uri,
     RawQuery(query): RawQuery,
 ) -> Result<Response, WebError> {
     let page = i64::from(page_query(&state, query.as_deref())?.page.unwrap_or(1));
     let site = state.site_cache().get(state.store()).await?;
     let c = site.by_slug(slug.as_str()).ok_or(WebError::NotFound)?;
+    let base = category_url(c);
+    let page_url = |p: i64| {
+        if p == 1 {
+            base.clone()
+        } else {
+            format!("{base}?page={p}")
+        }
+    };
+    // Other spellings of the path (`%61` for `a`) would each be a cache entry of their own.
+    if uri.path() != base {
+        return Ok(moved_permanently(&page_url(page)));
+    }
     let now = state.now();
     let zone = &state.settings().zone;
     let per_page = state.settings().per_page.max(1);
@@ -69,14 +82,6 @@ pub(crate) async fn category(
         .store()
         .category_articles(c.id, now, per_page, (page - 1) * per_page)
         .await?;
-    let base = category_url(c);
-    let page_url = |p: i64| {
-        if p == 1 {
-            base.clone()
-        } else {
-            format!("{base}?page={p}")
-        }
-    };
     let pages: Vec<_> = (1..=last_known)
         .filter(|p| *p == 1 || (*p == last_known && !more_beyond) || (p - page).abs() <= 2)
         .map(|p| context! { n => p, url => page_url(p), current => p == page })

@@ -14,5 +14,6 @@ mod lists;
 mod page_cache;
 mod rating;
 mod robustness;
+mod security;
 mod views;
 mod visibility;
