@@ -117,10 +117,6 @@ pub fn router(state: AppState) -> Router {
         // Inside compression, so the idle warning can be added to the uncompressed page.
         .layer(middleware::from_fn_with_state(state.clone(), auth::resolve))
         .layer(CompressionLayer::new())
-        .layer(middleware::map_response_with_state(
-            state.clone(),
-            guard::security_headers,
-        ))
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -130,5 +126,10 @@ pub fn router(state: AppState) -> Router {
         // Cache hits are answered here, before the layers above: a hit is a memory lookup.
         .layer(middleware::from_fn_with_state(state.clone(), cache::layer))
         .layer(middleware::from_fn(guard::guard_request))
+        // Outermost, so every answer carries them: refused targets and timeouts included.
+        .layer(middleware::map_response_with_state(
+            state.clone(),
+            guard::security_headers,
+        ))
         .with_state(state)
 }

@@ -50,7 +50,11 @@ async fn malformed_requests_never_fail_the_server() {
             "{path} answered {code}"
         );
     }
-    assert_eq!(app.get(&format!("/{}", "a".repeat(3000))).await.status, 414);
+    let too_long = app.get(&format!("/{}", "a".repeat(3000))).await;
+    assert_eq!(too_long.status, 414);
+    // Refused before routing, yet with the headers every answer carries.
+    assert_eq!(too_long.header("x-content-type-options"), Some("nosniff"));
+    assert!(too_long.header("content-security-policy").is_some());
 }
 
 #[tokio::test]
