@@ -14,3 +14,4 @@ mod rating;
 mod robustness;
 mod views;
 mod visibility;
+mod xss;
