@@ -1213,10 +1213,19 @@ async fn xss_payloads_never_run_through_any_field() {
         })
         .collect();
     browser.close().await;
+    // Per kind of page, then the first few in full.
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for h in &hits {
+        let label = h
+            .doc
+            .map_or("(not pinned down)", |d| run.docs[d].label.as_str());
+        *kinds.entry(label.to_owned()).or_default() += 1;
+    }
     assert!(
         hits.is_empty(),
-        "{} trap hits:\n{}",
+        "{} trap hits, by page:\n{:#?}\nthe first:\n{}",
         hits.len(),
+        kinds,
         shown.join("\n")
     );
     lap("done");

@@ -3,6 +3,7 @@
 //! are replayed from that server, many to a page, at the site's own origin; a page with a hit
 //! is replayed again one response at a time to name the culprit.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,15 +20,29 @@ use serde_json::json;
 use crate::browser::Driver;
 
 /// Reports every call of the four functions. `window.event` and `document.currentScript` say
-/// which element ran it; the beacon reaches the server even if the page navigates away.
+/// which element ran it, and the markers of the replay page which response that element came
+/// from; the beacon reaches the server even if the page navigates away.
 const TRAP_JS: &str = r#"(function () {
   var hitUrl = "HIT_URL";
+  // The response an element came from: the last marker before it (none: the page's first).
+  function docOf(el) {
+    var found = "";
+    try {
+      var marks = el.ownerDocument.querySelectorAll("template[data-xss-doc]");
+      for (var i = 0; i < marks.length; i++) {
+        if (!(marks[i].compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING)) break;
+        found = marks[i].getAttribute("data-xss-doc");
+      }
+    } catch (_) {}
+    return found;
+  }
   function report(kind, args) {
-    var where = "";
-    try { var e = window.event; if (e && e.target && e.target.outerHTML) where = e.target.outerHTML; } catch (_) {}
-    try { if (!where && document.currentScript) where = document.currentScript.outerHTML; } catch (_) {}
+    var el = null;
+    try { var e = window.event; if (e && e.target && e.target.outerHTML) el = e.target; } catch (_) {}
+    try { if (!el && document.currentScript) el = document.currentScript; } catch (_) {}
     var msg = JSON.stringify({ kind: kind, args: String(args).slice(0, 80),
-      url: String(location.href).slice(0, 200), where: String(where).slice(0, 300) });
+      url: String(location.href).slice(0, 200), doc: el ? docOf(el) || "first" : "",
+      where: el ? String(el.outerHTML).slice(0, 300) : "" });
     try { navigator.sendBeacon(hitUrl, msg); } catch (_) {}
     try { (window.top.__xssHits = window.top.__xssHits || []).push(msg); } catch (_) {}
   }
@@ -94,8 +109,15 @@ async fn replay(State(s): State<Arc<Shared>>, Path(n): Path<usize>) -> impl Into
     let ids = s.pages.lock().unwrap().get(n).cloned().unwrap_or_default();
     let docs = s.docs.lock().unwrap().clone();
     // Whole documents one after another: the parser ignores the repeated `html`, `head` and
-    // `body` tags, and each response keeps the contexts its text was written for.
-    let body: String = ids.iter().map(|i| docs[*i].as_str()).collect();
+    // `body` tags, and each response keeps the contexts its text was written for. An inert
+    // marker before each but the first (whose doctype must come first) says where it starts.
+    let mut body = String::new();
+    for (k, i) in ids.iter().enumerate() {
+        if k > 0 {
+            body.push_str(&format!("<template data-xss-doc=\"{i}\"></template>"));
+        }
+        body.push_str(&docs[*i]);
+    }
     ([(header::CONTENT_TYPE, "text/html; charset=utf-8")], body)
 }
 
@@ -268,34 +290,53 @@ impl Browser {
                 .map(|h| (page_named(&h).unwrap_or(last), h)),
         );
 
+        // Hits from an element name their response; the others (a script URL, a timer) are
+        // pinned down by replaying their page a response at a time, for a few pages.
         let mut out = Vec::new();
-        for (group, n) in groups.iter().zip(pages.iter().copied()) {
-            let here: Vec<String> = reports
-                .iter()
-                .filter(|(p, _)| *p == n)
-                .map(|(_, h)| h.clone())
-                .collect();
-            if here.is_empty() {
-                continue;
+        let mut unpinned: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+        for (n, report) in reports {
+            let first = groups.get(pages.iter().position(|p| *p == n).unwrap_or(usize::MAX));
+            match doc_named(&report) {
+                Some(Some(i)) => out.push(Hit {
+                    doc: Some(i),
+                    report,
+                }),
+                Some(None) => out.push(Hit {
+                    doc: first.and_then(|g| g.first().copied()),
+                    report,
+                }),
+                None => unpinned.entry(n).or_default().push(report),
             }
+        }
+        // Enough to name a culprit or two without replaying a whole failing run.
+        let mut budget = 60;
+        for (n, here) in unpinned {
+            let group = pages
+                .iter()
+                .position(|p| *p == n)
+                .map(|g| groups[g].clone())
+                .unwrap_or_default();
             let before = out.len();
-            for &i in group {
-                let single = self.add_page(vec![i]);
-                let url = format!("{}/__xss/page/{single}", self.base);
-                let hits = visit(
-                    &self.clients[0],
-                    &self.shared,
-                    &url,
-                    Duration::from_millis(300),
-                );
-                for report in hits.await {
-                    out.push(Hit {
-                        doc: Some(i),
-                        report,
-                    });
+            if budget >= group.len() {
+                budget -= group.len();
+                for i in group {
+                    let single = self.add_page(vec![i]);
+                    let url = format!("{}/__xss/page/{single}", self.base);
+                    let hits = visit(
+                        &self.clients[0],
+                        &self.shared,
+                        &url,
+                        Duration::from_millis(300),
+                    );
+                    for report in hits.await {
+                        out.push(Hit {
+                            doc: Some(i),
+                            report,
+                        });
+                    }
                 }
             }
-            // Whatever fired only in company is still a hit.
+            // Whatever fired only in company, or was not replayed, is still a hit.
             if out.len() == before {
                 out.extend(here.into_iter().map(|report| Hit { doc: None, report }));
             }
@@ -320,6 +361,17 @@ impl Browser {
         for c in self.clients {
             c.close().await.ok();
         }
+    }
+}
+
+/// The response a trap report names: `None` when it names no element, `Some(None)` for the
+/// first response of its page.
+fn doc_named(report: &str) -> Option<Option<usize>> {
+    let v: serde_json::Value = serde_json::from_str(report).ok()?;
+    match v["doc"].as_str()? {
+        "" => None,
+        "first" => Some(None),
+        d => Some(d.parse().ok()),
     }
 }
 
