@@ -140,13 +140,16 @@ async fn visit(client: &Client, shared: &Shared, url: &str, settle: Duration) ->
     let went = client.goto(url).await;
     tokio::time::sleep(settle).await;
     // The page's own record first (a beacon from an opaque origin such as `data:` may not
-    // reach the loopback server), then the beacons, each report once.
-    let mut hits = client
+    // reach the loopback server), then the beacons, each report once. A page that cannot be
+    // read had a native dialog open (ChromeDriver dismisses it and says so): the trap was
+    // missing, and that counts too.
+    let mut hits = match client
         .execute("return window.__xssHits || []", vec![])
         .await
-        .ok()
-        .and_then(|v| serde_json::from_value::<Vec<String>>(v).ok())
-        .unwrap_or_default();
+    {
+        Ok(v) => serde_json::from_value::<Vec<String>>(v).unwrap_or_default(),
+        Err(e) => vec![format!("page not readable at {url}: {e}")],
+    };
     let beacons = std::mem::take(&mut *shared.hits.lock().unwrap());
     // Beacons of the other window's page stay for it.
     let (here, there): (Vec<String>, Vec<String>) = beacons
