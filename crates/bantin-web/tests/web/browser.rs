@@ -16,7 +16,7 @@ use crate::helpers::*;
 /// A ChromeDriver process, killed on drop.
 pub(crate) struct Driver {
     child: Child,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Drop for Driver {

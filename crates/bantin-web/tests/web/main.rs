@@ -17,3 +17,4 @@ mod robustness;
 mod security;
 mod views;
 mod visibility;
+mod xss;
