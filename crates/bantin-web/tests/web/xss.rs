@@ -142,11 +142,11 @@ struct Who {
     cookie: String,
     peer: SocketAddr,
     /// The signed-in account's id.
-    account: Option<i64>,
+    account: Option<bantin_core::UserId>,
 }
 
 impl Who {
-    fn of(name: &'static str, a: &Agent<'_>, account: Option<i64>) -> Self {
+    fn of(name: &'static str, a: &Agent<'_>, account: Option<bantin_core::UserId>) -> Self {
         let cookie = a
             .cookies
             .iter()
@@ -908,7 +908,10 @@ const ARTICLE_FIELDS: usize = 8;
 /// Articles as the editor will store them: each payload in one text field of one article,
 /// the fields taking turns, and every payload through the sanitiser into a body. Returns
 /// the articles' ids with the payloads each holds.
-async fn seed_articles(app: &TestApp, corpus: &[String]) -> Vec<(i64, Vec<usize>)> {
+async fn seed_articles(
+    app: &TestApp,
+    corpus: &[String],
+) -> Vec<(bantin_core::ArticleId, Vec<usize>)> {
     let category_id = app
         .store()
         .categories()
@@ -937,7 +940,7 @@ async fn seed_articles(app: &TestApp, corpus: &[String]) -> Vec<(i64, Vec<usize>
                 .collect();
             NewArticle {
                 title: p(0),
-                slug: Some(Slug::from_title(&format!("xss {j}")).unwrap()),
+                slug: Slug::from_title(&format!("xss {j}")).unwrap(),
                 lead: p(1),
                 body: SanitizedHtml::from_stored(body),
                 image_url: Some(p(2)),
@@ -954,7 +957,12 @@ async fn seed_articles(app: &TestApp, corpus: &[String]) -> Vec<(i64, Vec<usize>
             }
         })
         .collect();
-    let ids = app.store().insert_articles(&articles, now).await.unwrap();
+    let ids = app
+        .app()
+        .import_articles(&bantin_app::Actor::cli(), &articles)
+        .await
+        .unwrap();
+    app.settle().await;
     ids.into_iter().zip(chunks).collect()
 }
 
@@ -969,16 +977,17 @@ async fn xss_payloads_never_run_through_any_field() {
     let target_id = app.add_user("muctieu", Role::Editor).await;
     // A live password-reset link, so its page and form are there to crawl.
     let reset_token = "ab".repeat(32);
-    app.store()
-        .insert_password_reset(
-            &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
-                reset_token.as_bytes(),
-            )),
-            target_id,
-            now(),
-        )
-        .await
-        .unwrap();
+    let mut tx = app.store().begin().await.unwrap();
+    tx.insert_password_reset(
+        &hex::encode(<sha2::Sha256 as sha2::Digest>::digest(
+            reset_token.as_bytes(),
+        )),
+        target_id,
+        app.now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     let articles = seed_articles(&app, &corpus).await;
     assert_eq!(
         articles.iter().map(|(_, p)| p.len()).sum::<usize>(),
@@ -994,10 +1003,11 @@ async fn xss_payloads_never_run_through_any_field() {
     // Half-way through a two-step sign-in: the code form is there to crawl.
     let two_step = app.add_user("haibuoc", Role::Editor).await;
     let secret = bantin_core::totp::TotpSecret::generate().to_stored();
-    app.store()
-        .set_totp(two_step, Some(&secret), &[], now())
+    let mut tx = app.store().begin().await.unwrap();
+    tx.set_totp(two_step, Some(&secret), &[], app.now())
         .await
         .unwrap();
+    tx.commit().await.unwrap();
     let mut pending = Agent::new(&app, "198.51.100.62:4000");
     let res = pending.try_sign_in("haibuoc", PASSWORD).await;
     assert!(
@@ -1083,7 +1093,15 @@ async fn xss_payloads_never_run_through_any_field() {
 
     // Payloads.
     // Canaries made entries too; the payloads' are counted from here.
-    let failed_before = audit(&app, "login.failed").await.len();
+    // Sign-in failures only: wrong passwords on the account's own forms (re-authentication,
+    // fed the sampled payloads) are logged as login.failed too, and answered 400, not 401.
+    let sign_in_failures = |entries: Vec<bantin_store::AuditEntry>| {
+        entries
+            .into_iter()
+            .filter(|e| !e.detail.contains("re-authentication"))
+            .count()
+    };
+    let failed_before = sign_in_failures(audit(&app, "login.failed").await);
     let edits_of_target = || async {
         audit(&app, "user.updated")
             .await
@@ -1110,7 +1128,23 @@ async fn xss_payloads_never_run_through_any_field() {
         // The values really arrived where the canaries did: the check is not vacuous. Most
         // of them, not all: fields refuse long values (the audit filter, 64 bytes) or values
         // not shaped like their own (`tiep`, paths under `/admin`).
-        if (pass.answer || !pass.after_each.is_empty()) && carried * 2 < pass.payloads.len() {
+        // A return path (`tiep`) carries only values that make a safe local redirect: ASCII,
+        // no spaces or control characters, no `//` or `\`; the rest fall back to `/admin`.
+        let expected = match pass.mode {
+            Mode::One(_, true) => pass
+                .payloads
+                .iter()
+                .filter(|i| {
+                    let p = &corpus[**i];
+                    p.is_ascii()
+                        && !p.chars().any(|c| c.is_whitespace() || c.is_control())
+                        && !p.contains("//")
+                        && !p.contains('\\')
+                })
+                .count(),
+            _ => pass.payloads.len(),
+        };
+        if (pass.answer || !pass.after_each.is_empty()) && carried * 2 < expected {
             vacuous.push(format!(
                 "{} {:?}: only {carried} of {} payloads came back",
                 target.label(&whos),
@@ -1167,7 +1201,7 @@ async fn xss_payloads_never_run_through_any_field() {
     ));
 
     // Stored rows: the payloads really went in.
-    let failed = audit(&app, "login.failed").await.len() - failed_before;
+    let failed = sign_in_failures(audit(&app, "login.failed").await) - failed_before;
     assert_eq!(
         failed, login_failures_expected,
         "a failed sign-in logged per 401"
@@ -1195,7 +1229,15 @@ async fn xss_payloads_never_run_through_any_field() {
     assert_eq!(run.live, Vec::<String>::new(), "live markup in responses");
 
     // The browser.
-    let Some(path) = chromedriver() else { return };
+    let path = chromedriver();
+    if !cfg!(chromium) || !path.exists() {
+        // `browser::ci_has_a_browser` fails under CI; elsewhere the static checks above stand.
+        eprintln!(
+            "xss: no ChromeDriver at {}: the browser part is skipped",
+            path.display()
+        );
+        return;
+    }
     let driver = start_driver(path).await;
     let mut browser = Browser::start(driver, router.clone()).await;
     let controls = positive_controls(&mut browser, &run.docs).await;
