@@ -6,7 +6,7 @@ use bantin_core::account::{DisplayName, Email, NewPassword, Role, Username};
 use bantin_core::{CategoryId, SessionId, UserId};
 use bantin_store::{ADMINISTRATORS_LOCK, NewUser, StoreError, Tx, User, UserUpdate};
 
-use crate::signin::hash_token;
+use crate::signin::{hash_token, open_session};
 use crate::{Actor, App, AppError, Result, SessionStarted, random_hex};
 
 /// Profile, role and categories of an account, parsed.
@@ -219,10 +219,8 @@ impl App {
         let now = self.now();
         let mut tx = self.store().begin().await?;
         tx.set_user_password(user.id, &hash, now).await?;
-        let token = random_hex(32)?;
-        let session_id = tx
-            .insert_session(&hash_token(&token), user.id, now, &actor.ip, user_agent)
-            .await?;
+        let (token, session_id) =
+            open_session(&mut tx, user.id, &actor.ip, user_agent, now).await?;
         tx.audit(
             &actor.entry("account.password_changed", &target(user.id), ""),
             now,

@@ -246,11 +246,7 @@ impl App {
             tx.delete_session(s.user_id, s.id).await?;
         }
         tx.clear_login_attempts(who).await?;
-        let token = random_hex(32)?;
-        let ua: String = user_agent.chars().take(256).collect();
-        let session_id = tx
-            .insert_session(&hash_token(&token), user.id, now, who.ip, &ua)
-            .await?;
+        let (token, session_id) = open_session(&mut tx, user.id, who.ip, user_agent, now).await?;
         let actor = Actor {
             user_id: Some(user.id),
             username: user.username.clone(),
@@ -296,6 +292,23 @@ impl App {
         }
         Ok(())
     }
+}
+
+/// Writes a new session of `user_id` in `tx`; the raw token goes back to the caller for the
+/// cookie, only its hash into the table.
+pub(crate) async fn open_session(
+    tx: &mut Tx,
+    user_id: bantin_core::UserId,
+    ip: &str,
+    user_agent: &str,
+    now: UnixTime,
+) -> Result<(String, SessionId)> {
+    let token = random_hex(32)?;
+    let ua: String = user_agent.chars().take(256).collect();
+    let id = tx
+        .insert_session(&hash_token(&token), user_id, now, ip, &ua)
+        .await?;
+    Ok((token, id))
 }
 
 #[cfg(test)]

@@ -16,8 +16,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::{Connection, Executor};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+
+mod support;
+
+use support::{Response, exchange};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bantin");
 
@@ -285,70 +287,8 @@ fn random_u64() -> u64 {
 // ---------------------------------------------------------------------------------------------
 // A plain HTTP/1.1 client: one connection per request, so every vote is a fresh client.
 
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Response {
-    fn header(&self, name: &str) -> impl Iterator<Item = &str> {
-        self.headers
-            .iter()
-            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 async fn send(port: u16, request: String) -> std::io::Result<Response> {
-    let io = async {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
-        s.write_all(request.as_bytes()).await?;
-        let mut buf = Vec::new();
-        s.read_to_end(&mut buf).await?;
-        Ok::<_, std::io::Error>(buf)
-    };
-    let buf = tokio::time::timeout(Duration::from_secs(10), io)
-        .await
-        .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
-    parse_response(&buf).ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidData))
-}
-
-/// Splits status, headers and body; a response cut off before its status line is `None`.
-fn parse_response(buf: &[u8]) -> Option<Response> {
-    let split = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&buf[..split]).ok()?;
-    let mut lines = head.split("\r\n");
-    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let raw = &buf[split + 4..];
-    let chunked = headers.iter().any(|(n, v)| {
-        n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
-    });
-    let body = if chunked { dechunk(raw)? } else { raw.to_vec() };
-    Some(Response {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    })
-}
-
-fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let eol = raw.windows(2).position(|w| w == b"\r\n")?;
-        let size_text = std::str::from_utf8(&raw[..eol]).ok()?;
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        raw = &raw[eol + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(raw.get(..size)?);
-        raw = raw.get(size + 2..)?;
-    }
+    exchange(port, &request).await
 }
 
 async fn get(port: u16, path: &str) -> std::io::Result<Response> {
@@ -443,7 +383,7 @@ fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
 /// The voter key inside the signed `bantin_voter` cookie (signature first, then the value).
 fn voter_key(res: &Response) -> Option<String> {
     let value = res
-        .header("set-cookie")
+        .headers_named("set-cookie")
         .find_map(|c| c.strip_prefix("bantin_voter="))?
         .split(';')
         .next()?;

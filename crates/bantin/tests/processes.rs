@@ -15,8 +15,10 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use sqlx::{Connection, Executor};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+
+mod support;
+
+use support::{Response, exchange};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bantin");
 const ADMIN_PASSWORD: &str = "một mật khẩu đủ dài cho thử nghiệm";
@@ -340,25 +342,18 @@ fn random_u64() -> u64 {
 // ---------------------------------------------------------------------------------------------
 // A plain HTTP/1.1 client: one connection per request, cookies only where a test keeps them.
 
-struct Response {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
+/// What the tests read of an answer beyond the shared [`Response`].
+trait PageInfo {
+    fn etag(&self) -> &str;
+    /// Seconds since the page was rendered; fresh renders say 0.
+    fn age(&self) -> Option<u64>;
 }
 
-impl Response {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
+impl PageInfo for Response {
     fn etag(&self) -> &str {
         self.header("etag").unwrap_or_default()
     }
 
-    /// Seconds since the page was rendered; fresh renders say 0.
     fn age(&self) -> Option<u64> {
         self.header("age")?.parse().ok()
     }
@@ -422,53 +417,7 @@ async fn request(
     } else {
         req.push_str("\r\n");
     }
-    let io = async {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).await?;
-        s.write_all(req.as_bytes()).await?;
-        let mut buf = Vec::new();
-        s.read_to_end(&mut buf).await?;
-        Ok::<_, std::io::Error>(buf)
-    };
-    let buf = tokio::time::timeout(Duration::from_secs(10), io)
-        .await
-        .map_err(|_| std::io::Error::from(std::io::ErrorKind::TimedOut))??;
-    parse_response(&buf).ok_or_else(|| std::io::Error::from(std::io::ErrorKind::InvalidData))
-}
-
-fn parse_response(buf: &[u8]) -> Option<Response> {
-    let split = buf.windows(4).position(|w| w == b"\r\n\r\n")?;
-    let head = std::str::from_utf8(&buf[..split]).ok()?;
-    let mut lines = head.split("\r\n");
-    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let raw = &buf[split + 4..];
-    let chunked = headers.iter().any(|(n, v)| {
-        n.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
-    });
-    let body = if chunked { dechunk(raw)? } else { raw.to_vec() };
-    Some(Response {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&body).into_owned(),
-    })
-}
-
-fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let eol = raw.windows(2).position(|w| w == b"\r\n")?;
-        let size_text = std::str::from_utf8(&raw[..eol]).ok()?;
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        raw = &raw[eol + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(raw.get(..size)?);
-        raw = raw.get(size + 2..)?;
-    }
+    exchange(port, &req).await
 }
 
 fn form_encode(pairs: &[(&str, &str)]) -> String {

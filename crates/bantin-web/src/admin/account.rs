@@ -65,6 +65,14 @@ async fn account_error(
         .unwrap_or_else(IntoResponse::into_response)
 }
 
+/// The account page again after a form with a stale token.
+async fn stale_on_account_page(state: &AppState, parts: &Parts) -> Response {
+    match crate::extract::user_of(parts) {
+        Some(cu) => account_error(state, cu, StatusCode::FORBIDDEN, stale(state)).await,
+        None => WebError::Refused(StatusCode::FORBIDDEN, stale(state)).into_response(),
+    }
+}
+
 /// The account page with a service's refusal.
 async fn account_refusal(
     state: &AppState,
@@ -96,11 +104,7 @@ impl CsrfProtected for PasswordForm {
     }
 
     async fn refused(self, state: &AppState, parts: &Parts) -> Response {
-        let user = crate::extract::user_of(parts);
-        match user {
-            Some(cu) => account_error(state, cu, StatusCode::FORBIDDEN, stale(state)).await,
-            None => WebError::Refused(StatusCode::FORBIDDEN, stale(state)).into_response(),
-        }
+        stale_on_account_page(state, parts).await
     }
 }
 
@@ -380,11 +384,7 @@ impl CsrfProtected for OffForm {
     }
 
     async fn refused(self, state: &AppState, parts: &Parts) -> Response {
-        let user = crate::extract::user_of(parts);
-        match user {
-            Some(cu) => account_error(state, cu, StatusCode::FORBIDDEN, stale(state)).await,
-            None => WebError::Refused(StatusCode::FORBIDDEN, stale(state)).into_response(),
-        }
+        stale_on_account_page(state, parts).await
     }
 }
 
