@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use sqlx::{Connection, Executor};
+use sqlx::Connection;
 
 mod support;
 
@@ -48,20 +48,8 @@ impl Backend {
 
     /// A new database on the server of `base` (a URL naming any database on it).
     async fn postgres(base: &str) -> Self {
-        let name = format!("bantin_procs_{:016x}", random_u64());
-        let mut conn = sqlx::PgConnection::connect(base)
-            .await
-            .expect("connect to the PostgreSQL server");
-        conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-            .await
-            .expect("create a test database");
-        conn.close().await.ok();
-        let prefix = base.split_once('?').map_or(base, |(a, _)| a);
-        let (server, _) = prefix.rsplit_once('/').expect("database URL has a path");
-        Self::Postgres {
-            server: server.to_owned(),
-            name,
-        }
+        let (server, name) = support::create_database(base, "bantin_procs").await;
+        Self::Postgres { server, name }
     }
 
     fn name(&self) -> &'static str {
@@ -102,27 +90,8 @@ impl Backend {
 
 impl Drop for Backend {
     fn drop(&mut self) {
-        let Self::Postgres { server, name } = self else {
-            return;
-        };
-        // Drop runs inside the test's runtime, which cannot be blocked on; a thread with its
-        // own runtime can. FORCE ends any connection a killed server left behind.
-        let url = format!("{server}/postgres");
-        let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-        let done = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async {
-                let mut conn = sqlx::PgConnection::connect(&url).await?;
-                conn.execute(sqlx::AssertSqlSafe(sql)).await?;
-                conn.close().await
-            })
-        })
-        .join();
-        if !matches!(done, Ok(Ok(()))) {
-            eprintln!("could not drop test database {name}: {done:?}");
+        if let Self::Postgres { server, name } = self {
+            support::drop_database(server, name);
         }
     }
 }
@@ -324,19 +293,6 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// Random enough for database names; no extra crate for it.
-fn random_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos(),
-    );
-    h.finish()
 }
 
 // ---------------------------------------------------------------------------------------------

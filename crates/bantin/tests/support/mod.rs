@@ -84,3 +84,57 @@ fn dechunk(mut raw: &[u8]) -> Option<Vec<u8>> {
         raw = raw.get(size + 2..)?;
     }
 }
+
+/// Creates a database named `{prefix}_{random}` on the PostgreSQL server of `base` (a URL
+/// naming any database on it); returns the server's URL (without a database) and the name.
+pub async fn create_database(base: &str, prefix: &str) -> (String, String) {
+    use sqlx::{Connection, Executor};
+    let name = format!("{prefix}_{:016x}", random_u64());
+    let mut conn = sqlx::PgConnection::connect(base)
+        .await
+        .expect("connect to the PostgreSQL server");
+    conn.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .await
+        .expect("create a test database");
+    conn.close().await.ok();
+    let prefix = base.split_once('?').map_or(base, |(a, _)| a);
+    let (server, _) = prefix.rsplit_once('/').expect("database URL has a path");
+    (server.to_owned(), name)
+}
+
+/// Drops database `name` on `server`, ending any connection a killed process left behind. For
+/// `Drop` impls: it runs on a thread with a runtime of its own, since the test's runtime cannot
+/// be blocked on.
+pub fn drop_database(server: &str, name: &str) {
+    use sqlx::{Connection, Executor};
+    let url = format!("{server}/postgres");
+    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+    let done = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime for dropping the test database");
+        rt.block_on(async {
+            let mut conn = sqlx::PgConnection::connect(&url).await?;
+            conn.execute(sqlx::AssertSqlSafe(sql)).await?;
+            conn.close().await
+        })
+    })
+    .join();
+    if !matches!(done, Ok(Ok(()))) {
+        eprintln!("could not drop test database {name}: {done:?}");
+    }
+}
+
+/// A number unlikely to repeat across parallel tests (names of databases and folders).
+pub fn random_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    h.finish()
+}
