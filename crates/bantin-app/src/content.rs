@@ -2,8 +2,12 @@
 //! on the change feed, in the same transaction, so every process purges exactly the pages the
 //! change touches.
 
-use bantin_core::{ArticleId, CategoryId, CategoryStatus, Slug, Visibility};
-use bantin_store::{ArticlePlacement, ChangeKind, NewArticle, NewCategory, NewChange, StoreError};
+use bantin_core::access::Rights;
+use bantin_core::workflow::{Action, Subject, WorkflowError, next_status};
+use bantin_core::{ArticleId, ArticleStatus, CategoryId, CategoryStatus, Slug, Visibility};
+use bantin_store::{
+    ArticlePlacement, ChangeKind, NewArticle, NewCategory, NewChange, Saved, StoreError,
+};
 
 use crate::{Actor, App, AppError, Result};
 
@@ -110,6 +114,7 @@ impl App {
         let now = self.now();
         let mut tx = self.store().begin().await?;
         let id = tx.insert_article(a, actor.user_id, now).await?;
+        tx.record_revision(id, actor.user_id, "", now).await?;
         tx.record_change(&article_change(id, None, &placement(a)), now)
             .await?;
         tx.audit(
@@ -153,21 +158,156 @@ impl App {
         Ok(ids)
     }
 
-    /// Replaces an article's content, categories and tags (an edit).
+    /// Replaces an article's content, categories and tags (an edit), whatever its revision
+    /// (imports and tools; the newsroom saves with [`App::save_article`]).
     pub async fn update_article(&self, actor: &Actor, id: ArticleId, a: &NewArticle) -> Result<()> {
+        self.write_article(actor, id, a, None).await.map(|_| ())
+    }
+
+    /// Saves an edit made from revision `base`: refused with [`AppError::Stale`] when someone
+    /// saved in between (never a silent overwrite), and with [`AppError::Workflow`] when
+    /// `rights` do not allow editing this article in its status or moving it to `a`'s
+    /// category. The status is not changed by a save. Returns the new revision.
+    pub async fn save_article(
+        &self,
+        actor: &Actor,
+        rights: &Rights,
+        id: ArticleId,
+        a: &NewArticle,
+        base: i64,
+    ) -> Result<i64> {
+        let current = self.store().article(id).await?.ok_or(AppError::NotFound)?;
+        let now = self.now();
+        for category in [current.category_id, a.category_id] {
+            let subject = Subject {
+                status: current.status(),
+                category,
+                own: current.created_by.is_some() && current.created_by == actor.user_id,
+                publish_at: current.publish_at,
+            };
+            next_status(rights, &subject, Action::Save, false, now)?;
+        }
+        let mut a = a.clone();
+        a.status = current.status();
+        self.write_article(actor, id, &a, Some(base)).await
+    }
+
+    async fn write_article(
+        &self,
+        actor: &Actor,
+        id: ArticleId,
+        a: &NewArticle,
+        base: Option<i64>,
+    ) -> Result<i64> {
         let now = self.now();
         let mut tx = self.store().begin().await?;
         let before = tx.article_placement(id).await?.ok_or(AppError::NotFound)?;
-        tx.update_article(id, a, now).await?;
+        let revision = match tx.update_article(id, a, base, actor.user_id, now).await? {
+            Saved::Revision(r) => r,
+            Saved::Stale(current) => return Err(AppError::Stale(current)),
+            Saved::Missing => return Err(AppError::NotFound),
+        };
+        tx.record_revision(id, actor.user_id, "", now).await?;
         tx.record_change(&article_change(id, Some(&before), &placement(a)), now)
             .await?;
         tx.audit(
-            &actor.entry("article.updated", &format!("article:{id}"), ""),
+            &actor.entry(
+                "article.updated",
+                &format!("article:{id}"),
+                &format!("revision {revision}"),
+            ),
             now,
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(revision)
+    }
+
+    /// Takes a workflow action on an article (submit, approve, reject with `reason`, …) if
+    /// `rights` allow it; returns the new status. The status moves only from the one the
+    /// decision was made on, so two reviewers acting at once cannot both succeed.
+    pub async fn transition(
+        &self,
+        actor: &Actor,
+        rights: &Rights,
+        id: ArticleId,
+        action: Action,
+        reason: &str,
+    ) -> Result<ArticleStatus> {
+        let article = self.store().article(id).await?.ok_or(AppError::NotFound)?;
+        let now = self.now();
+        let subject = Subject {
+            status: article.status(),
+            category: article.category_id,
+            own: article.created_by.is_some() && article.created_by == actor.user_id,
+            publish_at: article.publish_at,
+        };
+        let reason = reason.trim();
+        let next = next_status(rights, &subject, action, !reason.is_empty(), now)?;
+        if action == Action::Save {
+            return Ok(next);
+        }
+        let mut tx = self.store().begin().await?;
+        let before = tx.article_placement(id).await?.ok_or(AppError::NotFound)?;
+        let reason = if next == ArticleStatus::Rejected {
+            reason
+        } else {
+            ""
+        };
+        if !tx
+            .set_article_status(id, subject.status, next, reason, actor.user_id, now)
+            .await?
+        {
+            return Err(AppError::Workflow(WorkflowError::WrongStatus));
+        }
+        tx.record_revision(id, actor.user_id, action.as_str(), now)
+            .await?;
+        let after = ArticlePlacement {
+            visibility: Visibility {
+                status: next,
+                ..before.visibility
+            },
+            ..before.clone()
+        };
+        tx.record_change(&article_change(id, Some(&before), &after), now)
+            .await?;
+        tx.audit(
+            &actor.entry(
+                &format!("article.{}", action.as_str()),
+                &format!("article:{id}"),
+                &format!(
+                    "{} → {}{}",
+                    subject.status,
+                    next,
+                    if reason.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {reason}")
+                    }
+                ),
+            ),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(next)
+    }
+
+    /// Deletes the articles that have been in the trash for `days` days (the workflow keeps
+    /// them restorable for 30); returns how many.
+    pub async fn purge_trash(&self, days: i64) -> Result<u64> {
+        let now = self.now();
+        let mut tx = self.store().begin().await?;
+        let n = tx.purge_trash(now.minus(days * 86_400)).await?;
+        if n > 0 {
+            tx.audit(
+                &Actor::system().entry("article.purged", "", &format!("{n} articles")),
+                now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(n)
     }
 
     /// Changes an article's status and publish and expiry times.

@@ -156,6 +156,7 @@ impl App {
                     .iter()
                     .map(|s| find(s))
                     .collect::<Result<_>>()?,
+                options: Default::default(),
             };
             tx.insert_article(&new, None, now).await?;
         }

@@ -40,6 +40,12 @@ pub enum AppError {
     /// Two-step sign-in is required for the role and cannot be turned off.
     #[error("two-step sign-in is required for this role")]
     TwoStepRequired,
+    /// Someone saved the article in between; it is at this revision now. Nothing changed.
+    #[error("the article was saved by someone else meanwhile (now revision {0})")]
+    Stale(i64),
+    /// The workflow does not allow this (the message is Vietnamese).
+    #[error(transparent)]
+    Workflow(#[from] bantin_core::workflow::WorkflowError),
     /// The reset link is unknown, expired or used.
     #[error("invalid or expired reset link")]
     InvalidResetLink,

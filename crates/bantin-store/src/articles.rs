@@ -1,5 +1,6 @@
 //! Articles: reading what readers may see, writing new ones, counting views.
 
+use bantin_core::workflow::ExpiryAction;
 use bantin_core::{
     ArticleId, ArticleStatus, CategoryId, SanitizedHtml, Slug, UnixTime, UserId, Visibility, nfc,
 };
@@ -42,6 +43,47 @@ pub struct NewArticle {
     pub category_id: CategoryId,
     /// Other categories it is listed in.
     pub extra_category_ids: Vec<CategoryId>,
+    /// What expiry does, and how it is shown.
+    pub options: ArticleOptions,
+}
+
+/// How an article behaves beyond its text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ArticleOptions {
+    /// What happens when its expiry time passes.
+    pub expiry_action: ExpiryAction,
+    /// Readers may rate it.
+    pub allow_rating: bool,
+    /// It may appear in the home page's lists.
+    pub show_on_home: bool,
+}
+
+impl Default for ArticleOptions {
+    fn default() -> Self {
+        Self {
+            expiry_action: ExpiryAction::Archive,
+            allow_rating: true,
+            show_on_home: true,
+        }
+    }
+}
+
+fn expiry_str(e: ExpiryAction) -> &'static str {
+    match e {
+        ExpiryAction::Archive => "archive",
+        ExpiryAction::Unpublish => "unpublish",
+    }
+}
+
+/// What became of an edit that named the revision it started from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Saved {
+    /// Saved as this new revision.
+    Revision(i64),
+    /// Someone saved in between: the article is at this revision now; nothing changed.
+    Stale(i64),
+    /// No such article.
+    Missing,
 }
 
 impl NewArticle {
@@ -171,7 +213,7 @@ fn prepare(a: &NewArticle) -> Result<Prepared<'_>> {
     })
 }
 
-const ARTICLE_COLUMNS: &str = "id, slug, title, lead, body_html, image_url, image_alt, image_caption, author, source, status, publish_at, expire_at, category_id, view_count, rating_total, rating_count, created_by, created_at, updated_at";
+const ARTICLE_COLUMNS: &str = "id, slug, title, lead, body_html, image_url, image_alt, image_caption, author, source, status, publish_at, expire_at, category_id, view_count, rating_total, rating_count, created_by, created_at, updated_at, expiry_action, rejection_reason, allow_rating, show_on_home, trashed_at, revision, updated_by";
 
 impl Store {
     /// One article by id, whatever its status (callers apply the visibility rule).
@@ -358,6 +400,25 @@ impl Store {
         ))
     }
 
+    /// Whether a scheduled article is due to be published, or a published one to expire, at
+    /// `now`: the scheduler's cheap check before it takes the write lock.
+    pub async fn workflow_due(&self, now: UnixTime) -> Result<bool> {
+        let due = with_db!(self, |p| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM (
+                     SELECT id FROM articles WHERE status = 'scheduled' AND publish_at <= $1
+                     UNION ALL
+                     SELECT id FROM articles WHERE status = 'published' AND expire_at <= $1
+                     LIMIT 1
+                 ) due",
+            )
+            .bind(now)
+            .fetch_one(p)
+            .await
+        })?;
+        Ok(due > 0)
+    }
+
     /// Published articles that appear (publish time) or expire in `(after, until]`, with
     /// where they are listed: what the scheduler announces on the change feed.
     pub async fn visibility_transitions(
@@ -456,11 +517,16 @@ impl Tx {
         with_tx!(self, |c| {
             let id: ArticleId = bind_content!(sqlx::query_scalar(
                 "INSERT INTO articles (slug, title, lead, body_html, image_url, image_alt, image_caption, author, source,
-                                       status, publish_at, expire_at, category_id, created_at, updated_at, created_by)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) RETURNING id",
+                                       status, publish_at, expire_at, category_id, created_at, updated_at, created_by,
+                                       expiry_action, allow_rating, show_on_home, updated_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17, $18, $15)
+                 RETURNING id",
             ), slug, &title, a)
             .bind(now)
             .bind(by)
+            .bind(expiry_str(a.options.expiry_action))
+            .bind(a.options.allow_rating)
+            .bind(a.options.show_on_home)
             .fetch_one(&mut *c)
             .await?;
             write_links!(c, id, a, tags);
@@ -501,35 +567,49 @@ impl Tx {
         }))
     }
 
-    /// Replaces an article's content, categories and tags (an edit); false if there is no
-    /// such article. View counts and ratings are kept.
+    /// Replaces an article's content, categories and tags (an edit) by `by`, if it is still at
+    /// revision `base` (`None`: whatever its revision, for imports). View counts and ratings
+    /// are kept; the revision number goes up by one.
     pub async fn update_article(
         &mut self,
         id: ArticleId,
         a: &NewArticle,
+        base: Option<i64>,
+        by: Option<UserId>,
         now: UnixTime,
-    ) -> Result<bool> {
+    ) -> Result<Saved> {
         let Prepared {
             a,
             title,
             slug,
             tags,
         } = prepare(a)?;
-        with_tx!(self, |c| {
-            let n = bind_content!(sqlx::query(
+        let revision = with_tx!(self, |c| {
+            bind_content!(sqlx::query_scalar::<_, i64>(
                 "UPDATE articles SET slug = $1, title = $2, lead = $3, body_html = $4, image_url = $5, image_alt = $6,
                         image_caption = $7, author = $8, source = $9, status = $10, publish_at = $11,
-                        expire_at = $12, category_id = $13, updated_at = $14
-                 WHERE id = $15",
+                        expire_at = $12, category_id = $13, updated_at = $14, expiry_action = $16,
+                        allow_rating = $17, show_on_home = $18, updated_by = $19, revision = revision + 1
+                 WHERE id = $15 AND (CAST($20 AS BIGINT) IS NULL OR revision = $20)
+                 RETURNING revision",
             ), slug, &title, a)
             .bind(now)
             .bind(id)
-            .execute(&mut *c)
-            .await?
-            .rows_affected();
-            if n == 0 {
-                return Ok(false);
-            }
+            .bind(expiry_str(a.options.expiry_action))
+            .bind(a.options.allow_rating)
+            .bind(a.options.show_on_home)
+            .bind(by)
+            .bind(base)
+            .fetch_optional(&mut *c)
+            .await
+        })?;
+        let Some(revision) = revision else {
+            return Ok(match self.article_revision(id).await? {
+                Some(current) => Saved::Stale(current),
+                None => Saved::Missing,
+            });
+        };
+        with_tx!(self, |c| {
             sqlx::query("DELETE FROM article_categories WHERE article_id = $1")
                 .bind(id)
                 .execute(&mut *c)
@@ -539,8 +619,126 @@ impl Tx {
                 .execute(&mut *c)
                 .await?;
             write_links!(c, id, a, tags);
-            Ok(true)
-        })
+            Ok::<(), crate::StoreError>(())
+        })?;
+        Ok(Saved::Revision(revision))
+    }
+
+    /// An article's revision number now.
+    pub async fn article_revision(&mut self, id: ArticleId) -> Result<Option<i64>> {
+        let r = with_tx!(self, |c| {
+            sqlx::query_scalar::<_, i64>("SELECT revision FROM articles WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *c)
+                .await
+        })?;
+        Ok(r)
+    }
+
+    /// Keeps the article as it is now as a revision (who, when, and a note such as "restored
+    /// from 3").
+    pub async fn record_revision(
+        &mut self,
+        id: ArticleId,
+        by: Option<UserId>,
+        note: &str,
+        now: UnixTime,
+    ) -> Result<()> {
+        with_tx!(self, |c| {
+            sqlx::query(
+                "INSERT INTO article_revisions (article_id, revision, at, user_id, status, title, lead, body_html,
+                                                image_url, image_alt, image_caption, author, source, category_id,
+                                                publish_at, expire_at, note)
+                 SELECT id, revision, $2, $3, status, title, lead, body_html, image_url, image_alt, image_caption,
+                        author, source, category_id, publish_at, expire_at, $4
+                 FROM articles WHERE id = $1",
+            )
+            .bind(id)
+            .bind(now)
+            .bind(by)
+            .bind(note)
+            .execute(&mut *c)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// Moves an article from status `from` to `to` (a workflow action), with the reviewer's
+    /// reason when rejected; false when it is no longer in `from` (someone acted first). Entering
+    /// the trash records when, so it can be purged after 30 days.
+    pub async fn set_article_status(
+        &mut self,
+        id: ArticleId,
+        from: ArticleStatus,
+        to: ArticleStatus,
+        reason: &str,
+        by: Option<UserId>,
+        now: UnixTime,
+    ) -> Result<bool> {
+        let n = with_tx!(self, |c| {
+            sqlx::query(
+                "UPDATE articles SET status = $1, rejection_reason = $2,
+                        trashed_at = CASE WHEN $1 = 'trash' THEN $3 ELSE NULL END,
+                        updated_at = $3, updated_by = $4, revision = revision + 1
+                 WHERE id = $5 AND status = $6",
+            )
+            .bind(to.as_str())
+            .bind(nfc(reason.trim()))
+            .bind(now)
+            .bind(by)
+            .bind(id)
+            .bind(from.as_str())
+            .execute(&mut *c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(n > 0)
+    }
+
+    /// Publishes every scheduled article whose publish time has come; returns them. One
+    /// statement flips each row once, so several processes never publish one twice.
+    pub async fn publish_due(&mut self, now: UnixTime) -> Result<Vec<ArticleId>> {
+        let ids = with_tx!(self, |c| {
+            sqlx::query_scalar::<_, ArticleId>(
+                "UPDATE articles SET status = 'published', updated_at = $1, revision = revision + 1
+                 WHERE status = 'scheduled' AND publish_at <= $1 RETURNING id",
+            )
+            .bind(now)
+            .fetch_all(&mut *c)
+            .await
+        })?;
+        Ok(ids)
+    }
+
+    /// Archives or unpublishes (as each says) every published article whose expiry time has
+    /// passed; returns them. Never deletes.
+    pub async fn expire_due(&mut self, now: UnixTime) -> Result<Vec<ArticleId>> {
+        let ids = with_tx!(self, |c| {
+            sqlx::query_scalar::<_, ArticleId>(
+                "UPDATE articles
+                 SET status = CASE expiry_action WHEN 'unpublish' THEN 'unpublished' ELSE 'archived' END,
+                     updated_at = $1, revision = revision + 1
+                 WHERE status = 'published' AND expire_at IS NOT NULL AND expire_at <= $1 RETURNING id",
+            )
+            .bind(now)
+            .fetch_all(&mut *c)
+            .await
+        })?;
+        Ok(ids)
+    }
+
+    /// Deletes articles in the trash since before `before` (30 days by the workflow's rule);
+    /// returns how many.
+    pub async fn purge_trash(&mut self, before: UnixTime) -> Result<u64> {
+        let n = with_tx!(self, |c| {
+            sqlx::query("DELETE FROM articles WHERE status = 'trash' AND trashed_at < $1")
+                .bind(before)
+                .execute(&mut *c)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(n)
     }
 
     /// Changes an article's status and times; false if there is no such article.
@@ -552,7 +750,9 @@ impl Tx {
     ) -> Result<bool> {
         let n = with_tx!(self, |c| {
             sqlx::query(
-                "UPDATE articles SET status = $1, publish_at = $2, expire_at = $3, updated_at = $4 WHERE id = $5",
+                "UPDATE articles SET status = $1, publish_at = $2, expire_at = $3, updated_at = $4,
+                        revision = revision + 1
+                 WHERE id = $5",
             )
             .bind(v.status.as_str())
             .bind(v.publish_at)
@@ -560,7 +760,8 @@ impl Tx {
             .bind(now)
             .bind(id)
             .execute(&mut *c)
-            .await.map(|r| r.rows_affected())
+            .await
+            .map(|r| r.rows_affected())
         })?;
         Ok(n > 0)
     }

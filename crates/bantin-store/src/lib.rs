@@ -23,7 +23,7 @@ mod schema;
 mod sessions;
 mod users;
 
-pub use articles::{ArticlePlacement, NewArticle, PAGE_MAX};
+pub use articles::{ArticleOptions, ArticlePlacement, NewArticle, PAGE_MAX, Saved};
 pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
 pub use categories::NewCategory;
 pub use changes::{Change, ChangeKind, ChangeWaker, NewChange};

@@ -71,6 +71,19 @@ pub struct Article {
     pub created_at: UnixTime,
     /// Last updated.
     pub updated_at: UnixTime,
+    expiry_action: String,
+    /// Why a reviewer sent it back (when rejected).
+    pub rejection_reason: String,
+    /// Readers may rate it.
+    pub allow_rating: bool,
+    /// It may appear in the home page's lists.
+    pub show_on_home: bool,
+    /// When it went to the trash.
+    pub trashed_at: Option<UnixTime>,
+    /// Goes up by one with every save and status change; an edit names the one it started from.
+    pub revision: i64,
+    /// Who saved it last.
+    pub updated_by: Option<UserId>,
 }
 
 impl Article {
@@ -90,6 +103,23 @@ impl Article {
             status: self.status(),
             publish_at: self.publish_at,
             expire_at: self.expire_at,
+        }
+    }
+
+    /// What its expiry does.
+    pub fn expiry_action(&self) -> bantin_core::workflow::ExpiryAction {
+        match self.expiry_action.as_str() {
+            "unpublish" => bantin_core::workflow::ExpiryAction::Unpublish,
+            _ => bantin_core::workflow::ExpiryAction::Archive,
+        }
+    }
+
+    /// How it behaves beyond its text.
+    pub fn options(&self) -> crate::ArticleOptions {
+        crate::ArticleOptions {
+            expiry_action: self.expiry_action(),
+            allow_rating: self.allow_rating,
+            show_on_home: self.show_on_home,
         }
     }
 

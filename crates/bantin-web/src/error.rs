@@ -56,6 +56,8 @@ impl WebError {
             }
             A::TwoStepRequired => refuse(StatusCode::FORBIDDEN, "two_step.required"),
             A::InvalidResetLink => refuse(StatusCode::NOT_FOUND, "reset.invalid"),
+            A::Stale(_) => refuse(StatusCode::CONFLICT, "article.stale"),
+            A::Workflow(e) => Self::Refused(StatusCode::FORBIDDEN, e.to_string()),
             e @ (A::Store(_) | A::Internal(_)) => Self::internal(e),
         }
     }

@@ -58,6 +58,7 @@ pub(crate) async fn run(common: &CommonArgs, count: u32) -> Result<()> {
             expire_at: None,
             category_id: categories[i as usize % categories.len()].id,
             extra_category_ids: vec![],
+            options: Default::default(),
         });
         if batch.len() == 1000 {
             app.import_articles(&actor, &batch).await?;

@@ -90,6 +90,7 @@ async fn a_missing_referenced_row_is_an_unknown_reference() {
         expire_at: None,
         category_id: missing,
         extra_category_ids: Vec::new(),
+        options: Default::default(),
     };
     let inserted = tx
         .insert_article(&orphan, Some(UserId::new(4242)), NOW)

@@ -238,6 +238,7 @@ pub async fn article(tx: &mut Tx, category_id: CategoryId, title: &str) -> Artic
         expire_at: None,
         category_id,
         extra_category_ids: Vec::new(),
+        options: Default::default(),
     };
     tx.insert_article(&new, None, NOW)
         .await

@@ -357,6 +357,7 @@ impl TestApp {
             expire_at,
             category_id,
             extra_category_ids: vec![],
+            options: Default::default(),
         };
         let id = self.app().create_article(&Actor::cli(), &a).await.unwrap();
         self.settle().await;

@@ -17,4 +17,5 @@ mod robustness;
 mod security;
 mod views;
 mod visibility;
+mod workflow;
 mod xss;

@@ -203,6 +203,7 @@ async fn every_change_is_visible_at_once() {
         expire_at: None,
         category_id: current.category_id,
         extra_category_ids: vec![],
+        options: Default::default(),
     };
     let cli = bantin_app::Actor::cli();
     app.app().update_article(&cli, id, &edit).await.unwrap();
@@ -508,6 +509,7 @@ async fn an_edit_purges_the_pages_that_show_the_article() {
             .filter(|c| c.slug == "hoc-tap-va-lam-theo-bac")
             .map(|c| c.id)
             .collect(),
+        options: Default::default(),
     };
     app.app()
         .update_article(&bantin_app::Actor::cli(), id, &edit)

@@ -954,6 +954,7 @@ async fn seed_articles(
                 expire_at: None,
                 category_id,
                 extra_category_ids: vec![],
+                options: Default::default(),
             }
         })
         .collect();
