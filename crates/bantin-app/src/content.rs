@@ -208,6 +208,10 @@ impl App {
             Saved::Missing => return Err(AppError::NotFound),
         };
         tx.record_revision(id, actor.user_id, "", now).await?;
+        if let Some(user) = actor.user_id {
+            // Saved for real: the autosaved text is no longer newer.
+            tx.drop_autosave(id, user).await?;
+        }
         tx.record_change(&article_change(id, Some(&before), &placement(a)), now)
             .await?;
         tx.audit(

@@ -6,6 +6,7 @@
 mod accounts;
 mod content;
 pub mod demo;
+mod editing;
 mod error;
 mod feed;
 mod ratings;
@@ -19,6 +20,7 @@ use bantin_store::{NewAuditEntry, Store};
 
 pub use accounts::{AccountChange, NewAccount, ProfileChange};
 pub use content::CategoryDraft;
+pub use editing::{Editing, HEARTBEAT_SECONDS, LOCK_STALE_SECONDS};
 pub use error::{AppError, Result};
 pub use feed::{ChangeSink, Follower};
 pub use ratings::VoteRequest;

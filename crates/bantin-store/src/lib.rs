@@ -16,6 +16,7 @@ mod articles;
 mod audit;
 mod categories;
 mod changes;
+mod editing;
 mod meta;
 mod models;
 mod ratings;
@@ -27,6 +28,7 @@ pub use articles::{ArticleOptions, ArticlePlacement, NewArticle, PAGE_MAX, Saved
 pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
 pub use categories::NewCategory;
 pub use changes::{Change, ChangeKind, ChangeWaker, NewChange};
+pub use editing::{Autosave, EditLock};
 pub use models::{Article, ArticleSummary, Category};
 pub use ratings::{Vote, VoteOutcome};
 pub use schema::SchemaItem;

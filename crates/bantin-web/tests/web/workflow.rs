@@ -334,3 +334,122 @@ async fn the_trash_keeps_articles_thirty_days() {
     assert!(app.store().article(gone).await.unwrap().is_none());
     assert!(app.store().article(keep).await.unwrap().is_some());
 }
+
+#[tokio::test]
+async fn edit_locks_show_who_edits_go_stale_and_can_be_taken_over() {
+    use bantin_app::{Editing, LOCK_STALE_SECONDS};
+    let app = TestApp::with_demo().await;
+    let party = category(&app, "xay-dung-dang").await;
+    let a = person(&app, "bientap-a", Role::Editor, &[party]).await;
+    let b = person(&app, "bientap-b", Role::Editor, &[party]).await;
+    let chief = person(&app, "bientapchinh", Role::EditorInChief, &[party]).await;
+    let id = app
+        .app()
+        .create_article(&a.actor, &draft("Bài đang sửa", party, app.now()))
+        .await
+        .unwrap();
+    let services = app.app();
+    let opened = services
+        .open_for_editing(&a.actor, &a.rights, id, false)
+        .await
+        .unwrap();
+    let Editing::Mine(lock) = opened else {
+        panic!("the first to open holds the lock: {opened:?}")
+    };
+    // Someone else sees who holds it and since when.
+    app.advance(30);
+    match services
+        .open_for_editing(&b.actor, &b.rights, id, false)
+        .await
+        .unwrap()
+    {
+        Editing::HeldBy(held) => {
+            assert_eq!(held.user_id, a.actor.user_id.unwrap());
+            assert_eq!(held.acquired_at, lock.acquired_at);
+        }
+        other => panic!("{other:?}"),
+    }
+    // The holder's heartbeat keeps it; an editor cannot take it over.
+    assert!(matches!(
+        services
+            .open_for_editing(&a.actor, &a.rights, id, false)
+            .await
+            .unwrap(),
+        Editing::Mine(_)
+    ));
+    assert!(
+        services
+            .open_for_editing(&b.actor, &b.rights, id, true)
+            .await
+            .is_err()
+    );
+    // An editor-in-chief can, and it is audited.
+    assert!(matches!(
+        services
+            .open_for_editing(&chief.actor, &chief.rights, id, true)
+            .await
+            .unwrap(),
+        Editing::Mine(_)
+    ));
+    let audited = app
+        .store()
+        .audit_entries(
+            &AuditFilter {
+                action: Some("article.lock_taken_over".into()),
+                ..Default::default()
+            },
+            5,
+        )
+        .await
+        .unwrap();
+    assert_eq!(audited.len(), 1);
+    // A lock whose heartbeat stopped is stale: anyone with the right may take it.
+    app.advance(LOCK_STALE_SECONDS + 1);
+    assert!(matches!(
+        services
+            .open_for_editing(&b.actor, &b.rights, id, false)
+            .await
+            .unwrap(),
+        Editing::Mine(_)
+    ));
+    services.close_editing(&b.actor, id).await.unwrap();
+    assert!(app.store().edit_lock(id).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn autosaved_text_survives_until_a_real_save() {
+    let app = TestApp::with_demo().await;
+    let party = category(&app, "xay-dung-dang").await;
+    let editor = person(&app, "bientap", Role::Editor, &[party]).await;
+    let id = app
+        .app()
+        .create_article(&editor.actor, &draft("Bài tự lưu", party, app.now()))
+        .await
+        .unwrap();
+    let content = r#"{"lead":"Đoạn đang gõ dở khi phiên hết hạn"}"#;
+    app.app()
+        .autosave(&editor.actor, id, 1, content)
+        .await
+        .unwrap();
+    // A forced sign-out does not touch it: it belongs to the account, not the session.
+    let kept = app
+        .app()
+        .autosaved(&editor.actor, id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((kept.base_revision, kept.content.as_str()), (1, content));
+    let mut a = draft("Bài tự lưu", party, app.now());
+    a.lead = "Đoạn đang gõ dở khi phiên hết hạn".to_owned();
+    app.app()
+        .save_article(&editor.actor, &editor.rights, id, &a, 1)
+        .await
+        .unwrap();
+    assert!(
+        app.app()
+            .autosaved(&editor.actor, id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
