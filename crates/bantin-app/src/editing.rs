@@ -55,8 +55,10 @@ impl App {
             ));
         }
         let now = self.now();
-        let mut tx = self.store().begin().await?;
+        // Read before the transaction: a pool read while holding SQLite's write lock could wait
+        // for a connection that writers waiting on that lock hold.
         let before = self.store().edit_lock(id).await?;
+        let mut tx = self.store().begin().await?;
         let lock = tx
             .take_edit_lock(id, user, now, now.minus(LOCK_STALE_SECONDS), take_over)
             .await?;

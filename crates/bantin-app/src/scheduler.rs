@@ -88,9 +88,15 @@ impl Scheduler {
         let moved = self.run_workflow().await?;
         let now = self.app.now();
         let store = self.app.store();
-        if let Some(mark) = self.mark().await?
-            && (now <= mark || store.visibility_transitions(mark, now).await?.is_empty())
-        {
+        // Everything read before the transaction: a pool read while holding SQLite's write lock
+        // could wait for a connection that writers waiting on that lock hold.
+        let seen = self.mark().await?;
+        let due = match seen {
+            Some(mark) if now <= mark => return Ok(moved),
+            Some(mark) => store.visibility_transitions(mark, now).await?,
+            None => Vec::new(),
+        };
+        if seen.is_some() && due.is_empty() {
             return Ok(moved);
         }
         let mut tx = store.begin().await?;
@@ -99,13 +105,10 @@ impl Scheduler {
             .await?
             .and_then(|v| v.parse().ok())
             .map(UnixTime::from_second);
-        let due = match mark {
-            // Another process announced this window meanwhile.
-            Some(mark) if now <= mark => return Ok(moved),
-            Some(mark) => store.visibility_transitions(mark, now).await?,
-            // The first run of a new installation: nothing earlier needs announcing.
-            None => Vec::new(),
-        };
+        if mark != seen {
+            // Another process announced a window meanwhile; the next tick takes the rest.
+            return Ok(moved);
+        }
         for (article, categories) in &due {
             let change = NewChange {
                 kind: ChangeKind::ArticleListed,

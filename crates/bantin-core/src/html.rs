@@ -41,6 +41,14 @@ static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
     .filter_style_properties(HashSet::from(["text-align"]))
     .link_rel(Some("noopener noreferrer"))
     .attribute_filter(|element, attribute, value| {
+        // A style with no allowed property would be kept as an empty `style=""`: drop it.
+        if attribute == "style" {
+            let allowed = value.split(';').any(|decl| {
+                decl.split_once(':')
+                    .is_some_and(|(p, _)| p.trim().eq_ignore_ascii_case("text-align"))
+            });
+            return allowed.then(|| value.into());
+        }
         // Embedded frames only from video hosts editors actually use.
         if element == "iframe" && attribute == "src" {
             let allowed = [
@@ -181,6 +189,17 @@ fn nfc_serialized(html: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn styles_without_an_allowed_property_are_dropped_whole() {
+        let html = SanitizedHtml::sanitize(
+            r#"<p class="MsoNormal" style="margin:0;font-family:Arial">Word</p><p style="text-align:center;color:red">Giữa</p>"#,
+        );
+        assert_eq!(
+            html.as_str(),
+            r#"<p>Word</p><p style="text-align:center">Giữa</p>"#
+        );
+    }
 
     #[test]
     fn keeps_figures_and_drops_scripts() {

@@ -248,6 +248,33 @@ pub fn day_start(date: &str, zone: &SiteZone) -> Option<UnixTime> {
     ))
 }
 
+/// The value of an `<input type="datetime-local">` for an instant, in the zone:
+/// `2022-10-25T13:19`.
+pub fn format_local_input(at: UnixTime, zone: &SiteZone) -> String {
+    let zdt = at.timestamp().to_zoned_datetime(zone.tz.clone());
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}",
+        zdt.year(),
+        zdt.month(),
+        zdt.day(),
+        zdt.hour(),
+        zdt.minute()
+    )
+}
+
+/// The instant an `<input type="datetime-local">` value names in the zone (`2022-10-25T13:19`,
+/// seconds optional); `None` for anything else. In a gap of a daylight-saving change the later
+/// instant is taken.
+pub fn parse_local_input(s: &str, zone: &SiteZone) -> Option<UnixTime> {
+    let s = s.trim();
+    if s.is_empty() || s.len() > 32 {
+        return None;
+    }
+    let dt: jiff::civil::DateTime = s.parse().ok()?;
+    let zdt = dt.to_zoned_datetime(zone.tz.clone()).ok()?;
+    Some(UnixTime(zdt.timestamp().as_second()))
+}
+
 /// RFC 3339 with the zone's offset, for `<time datetime>` and metadata.
 pub fn format_rfc3339(at: UnixTime, zone: &SiteZone) -> String {
     let zdt = at.timestamp().to_zoned_datetime(zone.tz.clone());
@@ -262,6 +289,23 @@ mod tests {
 
     fn at(s: &str) -> UnixTime {
         s.parse::<Timestamp>().unwrap().into()
+    }
+
+    #[test]
+    fn datetime_inputs_round_trip_in_the_site_zone() {
+        let z = SiteZone::default();
+        let t = at("2022-10-25T13:19:00+07:00");
+        assert_eq!(format_local_input(t, &z), "2022-10-25T13:19");
+        assert_eq!(parse_local_input("2022-10-25T13:19", &z), Some(t));
+        assert_eq!(parse_local_input("2022-10-25T13:19:00", &z), Some(t));
+        for bad in [
+            "",
+            "25/10/2022 13:19",
+            "2022-13-01T00:00",
+            "x".repeat(40).as_str(),
+        ] {
+            assert_eq!(parse_local_input(bad, &z), None, "{bad}");
+        }
     }
 
     #[test]

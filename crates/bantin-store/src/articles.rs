@@ -766,3 +766,115 @@ impl Tx {
         Ok(n > 0)
     }
 }
+
+/// Which articles the newsroom's list shows.
+#[derive(Clone, Debug, Default)]
+pub struct ArticleFilter {
+    /// Only this status.
+    pub status: Option<ArticleStatus>,
+    /// Only articles whose main category is one of these (the account's scope); `None`: all.
+    pub scope: Option<Vec<CategoryId>>,
+    /// Only this main category.
+    pub category: Option<CategoryId>,
+    /// Only articles this account created.
+    pub author: Option<UserId>,
+    /// Only titles containing this text (case-insensitive for ASCII).
+    pub title: Option<String>,
+    /// Publish time from…
+    pub from: Option<UnixTime>,
+    /// …until before.
+    pub until: Option<UnixTime>,
+}
+
+/// A row of the newsroom's article list.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct NewsroomArticle {
+    /// Id.
+    pub id: ArticleId,
+    /// Title.
+    pub title: String,
+    /// URL slug.
+    pub slug: String,
+    status: String,
+    /// Main category.
+    pub category_id: CategoryId,
+    /// Publish time.
+    pub publish_at: UnixTime,
+    /// Last change.
+    pub updated_at: UnixTime,
+    /// Who created it.
+    pub created_by: Option<UserId>,
+    /// Revision number.
+    pub revision: i64,
+}
+
+impl NewsroomArticle {
+    /// Workflow status.
+    pub fn status(&self) -> ArticleStatus {
+        self.status.parse().unwrap_or(ArticleStatus::Unpublished)
+    }
+}
+
+impl Store {
+    /// The newsroom's list: articles matching `f`, most recently changed first, `limit` from
+    /// `offset`.
+    pub async fn newsroom_articles(
+        &self,
+        f: &ArticleFilter,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<NewsroomArticle>> {
+        // Only numbered placeholders are generated; every value is bound.
+        let mut sql = String::from(
+            "SELECT id, title, slug, status, category_id, publish_at, updated_at, created_by, revision
+             FROM articles WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR category_id = $2)
+               AND ($3 IS NULL OR created_by = $3) AND ($4 IS NULL OR LOWER(title) LIKE $4)
+               AND ($5 IS NULL OR publish_at >= $5) AND ($6 IS NULL OR publish_at < $6)",
+        );
+        let scope = f.scope.clone().unwrap_or_default();
+        if f.scope.is_some() {
+            if scope.is_empty() {
+                return Ok(Vec::new());
+            }
+            let marks: Vec<String> = (0..scope.len()).map(|i| format!("${}", i + 9)).collect();
+            sql.push_str(&format!(" AND category_id IN ({})", marks.join(", ")));
+        }
+        sql.push_str(" ORDER BY updated_at DESC, id DESC LIMIT $7 OFFSET $8");
+        let like = f.title.as_ref().map(|t| {
+            let t = t.to_lowercase().replace(['%', '_'], "");
+            format!("%{t}%")
+        });
+        let rows = with_db!(self, |p| {
+            let mut q = sqlx::query_as::<_, NewsroomArticle>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(f.status.map(ArticleStatus::as_str))
+                .bind(f.category)
+                .bind(f.author)
+                .bind(like.as_deref())
+                .bind(f.from)
+                .bind(f.until)
+                .bind(limit.clamp(1, PAGE_MAX))
+                .bind(offset.max(0));
+            for c in &scope {
+                q = q.bind(*c);
+            }
+            q.fetch_all(p).await
+        })?;
+        Ok(rows)
+    }
+}
+
+impl Store {
+    /// The other categories an article is listed in (its main one left out).
+    pub async fn extra_categories(&self, id: ArticleId) -> Result<Vec<CategoryId>> {
+        let rows = with_db!(self, |p| {
+            sqlx::query_scalar::<_, CategoryId>(
+                "SELECT ac.category_id FROM article_categories ac JOIN articles a ON a.id = ac.article_id
+                 WHERE ac.article_id = $1 AND ac.category_id <> a.category_id ORDER BY ac.category_id",
+            )
+            .bind(id)
+            .fetch_all(p)
+            .await
+        })?;
+        Ok(rows)
+    }
+}

@@ -24,7 +24,9 @@ mod schema;
 mod sessions;
 mod users;
 
-pub use articles::{ArticleOptions, ArticlePlacement, NewArticle, PAGE_MAX, Saved};
+pub use articles::{
+    ArticleFilter, ArticleOptions, ArticlePlacement, NewArticle, NewsroomArticle, PAGE_MAX, Saved,
+};
 pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
 pub use categories::NewCategory;
 pub use changes::{Change, ChangeKind, ChangeWaker, NewChange};

@@ -27,6 +27,11 @@ const SOURCES: &[(&str, &str, &str)] = &[
         include_str!("../assets/session.js"),
     ),
     (
+        "article.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/article.js"),
+    ),
+    (
         "admin.css",
         "text/css; charset=utf-8",
         include_str!("../assets/admin.css"),

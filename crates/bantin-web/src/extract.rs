@@ -13,9 +13,6 @@ use crate::auth::CurrentUser;
 use crate::cookies::LOGIN_COOKIE;
 use crate::{AppState, WebError};
 
-/// Largest form body we read.
-const MAX_FORM: usize = 64 * 1024;
-
 /// A form body (repeated fields fill `Vec`s), refused with a clear 400 page when it is not
 /// valid URL-encoded UTF-8: form decoding would otherwise replace invalid bytes, and a
 /// mangled password would be hashed and compared.
@@ -29,7 +26,8 @@ impl<T: DeserializeOwned> FromRequest<AppState> for StrictForm<T> {
             WebError::BadRequest(state.catalog().get("form.malformed").to_owned()).into_response()
         };
         let (parts, body) = req.into_parts();
-        let bytes = axum::body::to_bytes(body, MAX_FORM)
+        let limit = crate::routes::form_limit(parts.uri.path());
+        let bytes = axum::body::to_bytes(body, limit)
             .await
             .map_err(|_| malformed())?;
         if !strictly_utf8(&bytes) {

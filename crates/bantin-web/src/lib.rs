@@ -117,6 +117,8 @@ pub fn router(state: AppState) -> Router {
         // Inside compression, so the idle warning can be added to the uncompressed page.
         .layer(middleware::from_fn_with_state(state.clone(), auth::resolve))
         .layer(CompressionLayer::new())
+        // For axum's own extractors (votes); forms are read by `StrictForm`, whose limit depends
+        // on the route (`routes::form_limit`).
         .layer(DefaultBodyLimit::max(64 * 1024))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -57,6 +57,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/admin/user_fields.html"),
     ),
     (
+        "admin/articles.html",
+        include_str!("../templates/admin/articles.html"),
+    ),
+    (
+        "admin/article_edit.html",
+        include_str!("../templates/admin/article_edit.html"),
+    ),
+    (
         "admin/message.html",
         include_str!("../templates/admin/message.html"),
     ),

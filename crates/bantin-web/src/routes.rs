@@ -5,6 +5,15 @@
 /// Longest request target we accept; real URLs of the site are far shorter.
 pub const MAX_URI_LEN: usize = 2048;
 
+/// Largest form body for `path`: article forms carry whole articles; everything else is small.
+pub fn form_limit(path: &str) -> usize {
+    if path.starts_with("/admin/articles") {
+        4 * 1024 * 1024
+    } else {
+        64 * 1024
+    }
+}
+
 /// The JSON session endpoint the idle warning talks to (GET: status, POST: keep-alive).
 pub const SESSION_PATH: &str = "/admin/session";
 /// The sign-in page.

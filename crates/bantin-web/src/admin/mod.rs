@@ -3,6 +3,7 @@
 //! handler, and the authorisation test walks the same table, so no route can skip the check.
 
 mod account;
+mod articles;
 mod audit;
 mod dashboard;
 mod login;
@@ -58,7 +59,7 @@ fn entry(
 
 fn entries() -> Vec<Entry> {
     use Access::{Allowed, Enrolling, Public};
-    use Capability::{ManageUsers, SignIn, ViewAudit};
+    use Capability::{ManageUsers, Publish, SignIn, ViewAudit, Write};
     let (g, p) = (Method::GET, Method::POST);
     vec![
         entry(
@@ -207,6 +208,69 @@ fn entries() -> Vec<Entry> {
             "/admin/audit",
             Allowed(ViewAudit),
             get(audit::audit),
+        ),
+        entry(
+            g.clone(),
+            "/admin/articles",
+            "/admin/articles",
+            Allowed(Write),
+            get(articles::list),
+        ),
+        entry(
+            g.clone(),
+            "/admin/articles/new",
+            "/admin/articles/new",
+            Allowed(Write),
+            get(articles::new_form),
+        ),
+        entry(
+            p.clone(),
+            "/admin/articles",
+            "/admin/articles",
+            Allowed(Write),
+            post(articles::create),
+        ),
+        entry(
+            g.clone(),
+            "/admin/articles/{id}",
+            "/admin/articles/1",
+            Allowed(Write),
+            get(articles::edit_form),
+        ),
+        entry(
+            p.clone(),
+            "/admin/articles/{id}",
+            "/admin/articles/1",
+            Allowed(Write),
+            post(articles::save),
+        ),
+        entry(
+            p.clone(),
+            "/admin/articles/{id}/action",
+            "/admin/articles/1/action",
+            Allowed(Write),
+            post(articles::action),
+        ),
+        entry(
+            p.clone(),
+            "/admin/articles/{id}/take-over",
+            "/admin/articles/1/take-over",
+            Allowed(Publish),
+            post(articles::take_over),
+        ),
+        entry(
+            p.clone(),
+            "/admin/articles/{id}/lock",
+            "/admin/articles/1/lock",
+            Allowed(Write),
+            post(articles::heartbeat),
+        ),
+        entry(
+            p.clone(),
+            "/admin/articles/{id}/autosave",
+            "/admin/articles/1/autosave",
+            Allowed(Write),
+            post(articles::autosave),
         ),
         entry(
             g.clone(),

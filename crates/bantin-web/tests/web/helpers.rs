@@ -190,6 +190,14 @@ impl TestApp {
     }
 
     async fn build_with(demo: bool, mut settings: WebSettings, clock: Clock) -> Self {
+        // Errors the application logs (the causes of 500s) appear with a failing test's output.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(
+                tracing_subscriber::EnvFilter::try_from_env("BANTIN_LOG")
+                    .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("error")),
+            )
+            .with_test_writer()
+            .try_init();
         let (store, db) = fresh_store().await;
         settings.media_dir = db.dir.path().join("media");
         let app = App::new(store, clock.clone(), policy(&settings));
