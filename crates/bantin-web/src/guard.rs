@@ -12,9 +12,11 @@ use crate::error::wants_json;
 use crate::routes::{MAX_URI_LEN, is_login_attempt};
 use crate::{AppState, WebError};
 
-/// What pages may load: only our own scripts, styles, frames and forms; images also from
-/// `data:` (inline SVG icons) and HTTPS (pictures embedded in articles).
+/// What pages may load: only our own scripts, styles and forms; images also from `data:`
+/// (inline SVG icons) and HTTPS (pictures embedded in articles); frames only from the video
+/// hosts the sanitiser lets into article bodies.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; \
+                   frame-src https://www.youtube.com https://www.youtube-nocookie.com; \
                    object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'";
 
 /// Adds the headers every response should carry unless it has its own.
