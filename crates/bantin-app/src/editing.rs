@@ -103,9 +103,7 @@ impl App {
     ) -> Result<UnixTime> {
         let user = me(actor)?;
         if content.len() > 1024 * 1024 {
-            return Err(AppError::Workflow(
-                bantin_core::workflow::WorkflowError::NotAllowed,
-            ));
+            return Err(AppError::TooLarge);
         }
         self.store().article(id).await?.ok_or(AppError::NotFound)?;
         let now = self.now();

@@ -46,6 +46,9 @@ pub enum AppError {
     /// The workflow does not allow this (the message is Vietnamese).
     #[error(transparent)]
     Workflow(#[from] bantin_core::workflow::WorkflowError),
+    /// More than a service keeps (an autosave over 1 MiB).
+    #[error("too large")]
+    TooLarge,
     /// The reset link is unknown, expired or used.
     #[error("invalid or expired reset link")]
     InvalidResetLink,

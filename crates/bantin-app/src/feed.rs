@@ -66,20 +66,19 @@ impl Follower {
     pub async fn catch_up(&self) -> Result<usize> {
         let _reading = self.reading.lock().await;
         let mut total = 0;
+        // Pruning only removes rows older than a week: looking once per catch-up is enough.
+        let pruned = self.store.changes_pruned_through().await?;
+        if self.applied() < pruned {
+            tracing::warn!(last = %self.applied(), %pruned, "changes were pruned before this process read them; resetting");
+            for s in &self.sinks {
+                s.reset();
+            }
+            self.applied.send_replace(pruned);
+        }
         loop {
             let last = self.applied();
-            let pruned = self.store.changes_pruned_through().await?;
-            if last < pruned {
-                tracing::warn!(%last, %pruned, "changes were pruned before this process read them; resetting");
-                for s in &self.sinks {
-                    s.reset();
-                }
-            }
             let batch = self.store.changes_after(last, BATCH).await?;
             let Some(newest) = batch.last().map(|c| c.id) else {
-                if last < pruned {
-                    self.applied.send_replace(pruned);
-                }
                 return Ok(total);
             };
             for s in &self.sinks {

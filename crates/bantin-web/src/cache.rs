@@ -19,7 +19,6 @@ use crate::AppState;
 use crate::assets::{brotli, gzip, preferred_encoding};
 use crate::auth::session_token;
 use crate::client_ip::ClientIp;
-use crate::guard::add_security_headers;
 use crate::page_cache::{CacheTags, CachedPage};
 use crate::routes::is_reader_page;
 use crate::views::ViewedArticle;
@@ -64,7 +63,7 @@ fn not_modified(headers: &HeaderMap, etag: &HeaderValue) -> bool {
     })
 }
 
-fn respond(state: &AppState, page: &CachedPage, headers: &HeaderMap, now: UnixTime) -> Response {
+fn respond(page: &CachedPage, headers: &HeaderMap, now: UnixTime) -> Response {
     let mut res = if not_modified(headers, &page.etag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -94,7 +93,6 @@ fn respond(state: &AppState, page: &CachedPage, headers: &HeaderMap, now: UnixTi
         header::CACHE_CONTROL,
         HeaderValue::from_static(CACHE_CONTROL),
     );
-    add_security_headers(h, state.settings().hsts);
     res
 }
 
@@ -126,7 +124,7 @@ pub(crate) async fn layer(
                     state.settings().zone.day_number(now),
                 );
             }
-            return respond(&state, &page, req.headers(), now);
+            return respond(&page, req.headers(), now);
         }
         cache.pages().invalidate(&key).await;
     }
@@ -157,7 +155,7 @@ pub(crate) async fn layer(
     match (entry, uncacheable, slot) {
         // If content changed while rendering, the entry is not current and the next request
         // replaces it.
-        (Some(entry), _, _) => respond(&state, &entry.into_value(), &headers, now),
+        (Some(entry), _, _) => respond(&entry.into_value(), &headers, now),
         (None, Some(res), _) => res,
         // Another request's render turned out uncacheable: render our own.
         (None, None, Some((req, next))) => next.run(req).await,

@@ -57,6 +57,7 @@ impl WebError {
             A::TwoStepRequired => refuse(StatusCode::FORBIDDEN, "two_step.required"),
             A::InvalidResetLink => refuse(StatusCode::NOT_FOUND, "reset.invalid"),
             A::Stale(_) => refuse(StatusCode::CONFLICT, "article.stale"),
+            A::TooLarge => refuse(StatusCode::PAYLOAD_TOO_LARGE, "article.too_long"),
             A::Workflow(e) => Self::Refused(StatusCode::FORBIDDEN, e.to_string()),
             e @ (A::Store(_) | A::Internal(_)) => Self::internal(e),
         }

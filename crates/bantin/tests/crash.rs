@@ -176,23 +176,8 @@ impl Server {
             .spawn()
             .expect("start bantin");
         let mut server = Self { child, port, log };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(res) = get(port, "/healthz").await
-                && res.status == 200
-            {
-                return server;
-            }
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("bantin exited with {status}: {}", server.log_text());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "bantin did not start: {}",
-                server.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        support::wait_until_serving(port, &mut server.child, "bantin", &server.log).await;
+        server
     }
 
     fn log_text(&self) -> String {

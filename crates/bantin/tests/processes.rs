@@ -180,23 +180,8 @@ impl Server {
             port,
             log,
         };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Ok(res) = server.get("/healthz").await
-                && res.status == 200
-            {
-                return server;
-            }
-            if let Ok(Some(status)) = server.child.try_wait() {
-                panic!("{name} exited with {status}: {}", server.log_text());
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{name} did not start: {}",
-                server.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        support::wait_until_serving(server.port, &mut server.child, name, &server.log).await;
+        server
     }
 
     fn log_text(&self) -> String {

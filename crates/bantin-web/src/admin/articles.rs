@@ -117,17 +117,10 @@ pub(crate) async fn list(
         })
         .collect();
     let scope = cu.rights.category_scope();
-    let mut counts: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
     for (c, status, n) in state.store().article_counts().await? {
         if scope.is_none_or(|s| s.contains(&c)) {
-            *counts
-                .entry(
-                    ArticleStatus::ALL
-                        .iter()
-                        .find(|s| s.as_str() == status)
-                        .map_or("", |s| s.as_str()),
-                )
-                .or_default() += n;
+            *counts.entry(status).or_default() += n;
         }
     }
     let statuses: Vec<_> = ArticleStatus::ALL

@@ -266,3 +266,29 @@ async fn rating_without_javascript_posts_the_form_and_comes_back() {
     );
     client.close().await.unwrap();
 }
+
+/// ChromeDriver's passthrough to the DevTools protocol: a script run in every new document of
+/// the tab (and its frames) before the document's own, and not subject to its CSP.
+#[derive(Debug)]
+pub(crate) struct AddScriptOnNewDocument(pub String);
+
+impl fantoccini::wd::WebDriverCompatibleCommand for AddScriptOnNewDocument {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (axum::http::Method, Option<String>) {
+        let body = serde_json::json!({
+            "cmd": "Page.addScriptToEvaluateOnNewDocument",
+            "params": { "source": self.0 },
+        });
+        (axum::http::Method::POST, Some(body.to_string()))
+    }
+}

@@ -9,18 +9,16 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::State;
-use axum::http::{Method, header};
+use axum::http::header;
 use axum::response::{Html, IntoResponse};
 use axum::routing::{get, post};
 use bantin_core::SanitizedHtml;
 use fantoccini::key::Key;
-use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, Locator};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
-use crate::browser::{browser, chromedriver, start_driver};
-use crate::helpers::TestApp;
+use crate::browser::{AddScriptOnNewDocument, browser, chromedriver, start_driver};
+use crate::helpers::{Agent, PASSWORD, TestApp};
 
 const WORD: &str = include_str!("fixtures/editor/word.html");
 const GOOGLE_DOCS: &str = include_str!("fixtures/editor/gdocs.html");
@@ -62,40 +60,6 @@ var data = new DataTransfer();
 data.setData("text/html", arguments[0]);
 data.setData("text/plain", "");
 editor.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true }));"#;
-
-/// ChromeDriver's passthrough to the DevTools protocol: a script run in every new document
-/// before the document's own, and not subject to its CSP.
-#[derive(Debug)]
-struct AddScriptOnNewDocument(&'static str);
-
-impl WebDriverCompatibleCommand for AddScriptOnNewDocument {
-    fn endpoint(
-        &self,
-        base: &url::Url,
-        session: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (Method, Option<String>) {
-        let body = json!({
-            "cmd": "Page.addScriptToEvaluateOnNewDocument",
-            "params": { "source": self.0 },
-        });
-        (Method::POST, Some(body.to_string()))
-    }
-}
-
-/// The URL the product serves an asset at: the rule of `assets.rs` (name, first 12 hex digits
-/// of the SHA-256 of the content, extension). A 404 below means the asset is not registered.
-fn asset_url(name: &str, body: &str) -> String {
-    let hash = hex::encode(Sha256::digest(body.as_bytes()));
-    let (stem, ext) = name.rsplit_once('.').unwrap();
-    format!("/assets/{stem}.{}.{ext}", &hash[..12])
-}
 
 fn escape_text(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -205,8 +169,19 @@ async fn the_editor_works_under_the_sites_csp_and_posts_clean_html() {
         .header("content-security-policy")
         .expect("the product sends a CSP")
         .to_owned();
-    let js = asset_url("editor.js", include_str!("../../assets/editor.js"));
-    let css = asset_url("editor.css", include_str!("../../assets/editor.css"));
+    // The editor's URLs as the product's own article form links them (fingerprinted).
+    app.add_user("bientap", bantin_core::account::Role::Editor)
+        .await;
+    let mut editor = Agent::new(&app, "198.51.100.110:4000");
+    editor.sign_in("bientap", PASSWORD).await;
+    let form = editor.get("/admin/articles/new").await.body;
+    let linked = |ext: &str| {
+        form.split('"')
+            .find(|s| s.starts_with("/assets/editor.") && s.ends_with(ext))
+            .unwrap_or_else(|| panic!("the article form links editor {ext}"))
+            .to_owned()
+    };
+    let (js, css) = (linked(".js"), linked(".css"));
     let html = format!(
         r#"<!doctype html><html lang="vi"><head><meta charset="utf-8"><title>Soạn bài</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -240,7 +215,7 @@ async fn the_editor_works_under_the_sites_csp_and_posts_clean_html() {
 
     let client = browser(&driver, true).await;
     client
-        .issue_cmd(AddScriptOnNewDocument(PROBE_JS))
+        .issue_cmd(AddScriptOnNewDocument(PROBE_JS.to_owned()))
         .await
         .expect("install the probe through the DevTools protocol");
     client.goto(&format!("{base}/editor")).await.unwrap();

@@ -138,3 +138,32 @@ pub fn random_u64() -> u64 {
     );
     h.finish()
 }
+
+/// Waits (at most 30 s) until the server on `port` answers `/healthz` with 200; fails the test
+/// with its log if it exits or does not come up.
+pub async fn wait_until_serving(
+    port: u16,
+    child: &mut std::process::Child,
+    name: &str,
+    log: &std::path::Path,
+) {
+    let log_text = || std::fs::read_to_string(log).unwrap_or_default();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let health = "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    loop {
+        if let Ok(res) = exchange(port, health).await
+            && res.status == 200
+        {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{name} exited with {status}: {}", log_text());
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{name} did not start: {}",
+            log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

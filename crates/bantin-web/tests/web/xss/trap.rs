@@ -10,14 +10,14 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{Method, header};
+use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use fantoccini::wd::{TimeoutConfiguration, WebDriverCompatibleCommand};
+use fantoccini::wd::TimeoutConfiguration;
 use fantoccini::{Client, ClientBuilder};
 use serde_json::json;
 
-use crate::browser::Driver;
+use crate::browser::{AddScriptOnNewDocument, Driver};
 
 /// Reports every call of the four functions. `window.event` and `document.currentScript` say
 /// which element ran it, and the markers of the replay page which response that element came
@@ -55,32 +55,6 @@ const TRAP_JS: &str = r#"(function () {
     catch (_) { window[name] = trap; }
   });
 })();"#;
-
-/// ChromeDriver's passthrough to the DevTools protocol: here, a script for every new document
-/// of the tab (and its frames), run before the document's own.
-#[derive(Debug)]
-struct AddScriptOnNewDocument(String);
-
-impl WebDriverCompatibleCommand for AddScriptOnNewDocument {
-    fn endpoint(
-        &self,
-        base: &url::Url,
-        session: Option<&str>,
-    ) -> Result<url::Url, url::ParseError> {
-        base.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (Method, Option<String>) {
-        let body = json!({
-            "cmd": "Page.addScriptToEvaluateOnNewDocument",
-            "params": { "source": self.0 },
-        });
-        (Method::POST, Some(body.to_string()))
-    }
-}
 
 /// A captured response to render, and what it was the answer to.
 pub struct Doc {
