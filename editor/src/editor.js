@@ -259,6 +259,12 @@ function enhance(textarea) {
     textarea.value = output(editor);
   };
   editor.on("update", sync);
+  // A value put into the textarea from outside (article.js restoring a copy kept on this
+  // device) replaces what the editor shows; the update it makes writes it back, cleaned.
+  textarea.addEventListener("bantin:value", () => {
+    editor.commands.setContent(cleanHtml(textarea.value, { keepAlign: true }));
+    sync();
+  });
   // Capture, so the value is in place before any other submit handler reads the form.
   form.addEventListener("submit", sync, true);
 }

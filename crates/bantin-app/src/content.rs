@@ -111,9 +111,30 @@ impl App {
 
     /// Creates an article.
     pub async fn create_article(&self, actor: &Actor, a: &NewArticle) -> Result<ArticleId> {
+        self.create_article_once(actor, a, None).await
+    }
+
+    /// Creates an article from a form that carried `form_key` (a random token of that one
+    /// form): sent again — a double click, a resend after the back button — it returns the
+    /// article the first send created instead of making a second.
+    pub async fn create_article_once(
+        &self,
+        actor: &Actor,
+        a: &NewArticle,
+        form_key: Option<&str>,
+    ) -> Result<ArticleId> {
         let now = self.now();
         let mut tx = self.store().begin().await?;
+        if let Some(key) = form_key {
+            tx.lock(&format!("article_form:{key}")).await?;
+            if let Some(id) = tx.article_of_form(key).await? {
+                return Ok(id);
+            }
+        }
         let id = tx.insert_article(a, actor.user_id, now).await?;
+        if let Some(key) = form_key {
+            tx.remember_form(key, id, now).await?;
+        }
         tx.record_revision(id, actor.user_id, "", now).await?;
         tx.record_change(&article_change(id, None, &placement(a)), now)
             .await?;
@@ -189,7 +210,11 @@ impl App {
         }
         let mut a = a.clone();
         a.status = current.status();
-        self.write_article(actor, id, &a, Some(base)).await
+        match self.write_article(actor, id, &a, Some(base)).await {
+            // The same edit sent twice (a double click, a resend): the first one saved it.
+            Err(AppError::Stale(now)) if self.store().article_holds(id, &a).await? => Ok(now),
+            other => other,
+        }
     }
 
     async fn write_article(
@@ -303,6 +328,7 @@ impl App {
         let now = self.now();
         let mut tx = self.store().begin().await?;
         let n = tx.purge_trash(now.minus(days * 86_400)).await?;
+        tx.forget_forms(now.minus(86_400)).await?;
         if n > 0 {
             tx.audit(
                 &Actor::system().entry("article.purged", "", &format!("{n} articles")),

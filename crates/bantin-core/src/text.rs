@@ -103,6 +103,20 @@ impl Slug {
         }
     }
 
+    /// This slug with `-{n}` after it, shortened at a word boundary to stay within
+    /// [`MAX_SLUG_LEN`] (to tell apart articles whose titles make the same slug).
+    pub fn numbered(&self, n: u32) -> Self {
+        let suffix = format!("-{n}");
+        let mut base = self.0.clone();
+        if base.len() + suffix.len() > MAX_SLUG_LEN {
+            let cut = base[..MAX_SLUG_LEN - suffix.len()]
+                .rfind('-')
+                .unwrap_or(MAX_SLUG_LEN - suffix.len());
+            base.truncate(cut);
+        }
+        Self(base + &suffix)
+    }
+
     /// The slug as text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -190,6 +204,17 @@ mod tests {
         let slug = Slug::from_title("  Kinh tế - Xã hội: “2023”!  ").unwrap();
         assert_eq!(slug.as_str(), "kinh-te-xa-hoi-2023");
         assert_eq!(Slug::from_title("!!!"), Err(SlugError::Empty));
+        let long =
+            Slug::parse(&"ab-".repeat(MAX_SLUG_LEN / 3).trim_end_matches('-')[..MAX_SLUG_LEN - 1])
+                .unwrap();
+        let numbered = long.numbered(12);
+        assert!(numbered.as_str().len() <= MAX_SLUG_LEN);
+        assert!(numbered.as_str().ends_with("-12"));
+        assert_eq!(Slug::parse(numbered.as_str()), Ok(numbered.clone()));
+        assert_eq!(
+            Slug::parse("thong-bao").unwrap().numbered(2).as_str(),
+            "thong-bao-2"
+        );
     }
 
     #[test]

@@ -13,6 +13,9 @@ use crate::article::ArticleStatus;
 use crate::ids::CategoryId;
 use crate::time::UnixTime;
 
+/// Days an article stays in the trash, restorable, before it is deleted for good.
+pub const TRASH_KEPT_DAYS: i64 = 30;
+
 /// Something the newsroom does to an article.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Action {

@@ -483,20 +483,6 @@ impl Store {
         })?;
         Ok(rows)
     }
-
-    /// Articles waiting for review, oldest first.
-    pub async fn pending_articles(&self, limit: i64) -> Result<Vec<crate::ArticleSummary>> {
-        let rows = with_db!(self, |p| {
-            sqlx::query_as::<_, crate::ArticleSummary>(
-                "SELECT id, slug, title, lead, image_url, image_alt, publish_at, category_id
-                 FROM articles WHERE status = 'pending' ORDER BY updated_at, id LIMIT $1",
-            )
-            .bind(limit.clamp(1, 500))
-            .fetch_all(p)
-            .await
-        })?;
-        Ok(rows)
-    }
 }
 
 impl Tx {
@@ -784,6 +770,56 @@ pub struct ArticleFilter {
     pub from: Option<UnixTime>,
     /// …until before.
     pub until: Option<UnixTime>,
+    /// Order of the rows.
+    pub sort: ArticleSort,
+}
+
+/// The order of the newsroom's list.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum ArticleSort {
+    /// Most recently changed first.
+    #[default]
+    Updated,
+    /// Latest publish time first.
+    PublishNewest,
+    /// Earliest publish time first (what is due next, for scheduled articles).
+    PublishOldest,
+    /// By title.
+    Title,
+}
+
+impl ArticleSort {
+    /// Every order.
+    pub const ALL: [Self; 4] = [
+        Self::Updated,
+        Self::PublishNewest,
+        Self::PublishOldest,
+        Self::Title,
+    ];
+
+    /// The name used in URLs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Updated => "updated",
+            Self::PublishNewest => "newest",
+            Self::PublishOldest => "oldest",
+            Self::Title => "title",
+        }
+    }
+
+    /// The order named `s`, if any.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+
+    fn order_by(self) -> &'static str {
+        match self {
+            Self::Updated => "updated_at DESC, id DESC",
+            Self::PublishNewest => "publish_at DESC, id DESC",
+            Self::PublishOldest => "publish_at, id",
+            Self::Title => "title, id",
+        }
+    }
 }
 
 /// A row of the newsroom's article list.
@@ -806,6 +842,8 @@ pub struct NewsroomArticle {
     pub created_by: Option<UserId>,
     /// Revision number.
     pub revision: i64,
+    /// Why a reviewer sent it back (rejected articles).
+    pub rejection_reason: String,
 }
 
 impl NewsroomArticle {
@@ -826,7 +864,8 @@ impl Store {
     ) -> Result<Vec<NewsroomArticle>> {
         // Only numbered placeholders are generated; every value is bound.
         let mut sql = String::from(
-            "SELECT id, title, slug, status, category_id, publish_at, updated_at, created_by, revision
+            "SELECT id, title, slug, status, category_id, publish_at, updated_at, created_by, revision,
+                    rejection_reason
              FROM articles WHERE ($1 IS NULL OR status = $1) AND ($2 IS NULL OR category_id = $2)
                AND ($3 IS NULL OR created_by = $3) AND ($4 IS NULL OR LOWER(title) LIKE $4)
                AND ($5 IS NULL OR publish_at >= $5) AND ($6 IS NULL OR publish_at < $6)",
@@ -839,7 +878,9 @@ impl Store {
             let marks: Vec<String> = (0..scope.len()).map(|i| format!("${}", i + 9)).collect();
             sql.push_str(&format!(" AND category_id IN ({})", marks.join(", ")));
         }
-        sql.push_str(" ORDER BY updated_at DESC, id DESC LIMIT $7 OFFSET $8");
+        sql.push_str(" ORDER BY ");
+        sql.push_str(f.sort.order_by());
+        sql.push_str(" LIMIT $7 OFFSET $8");
         let like = f.title.as_ref().map(|t| {
             let t = t.to_lowercase().replace(['%', '_'], "");
             format!("%{t}%")
@@ -860,6 +901,55 @@ impl Store {
             q.fetch_all(p).await
         })?;
         Ok(rows)
+    }
+}
+
+impl Store {
+    /// Whether an article other than `except` has the slug `slug`.
+    pub async fn slug_in_use(&self, slug: &str, except: Option<ArticleId>) -> Result<bool> {
+        let n = with_db!(self, |p| {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM articles WHERE slug = $1 AND ($2 IS NULL OR id <> $2)",
+            )
+            .bind(slug)
+            .bind(except)
+            .fetch_one(p)
+            .await
+        })?;
+        Ok(n > 0)
+    }
+}
+
+impl Store {
+    /// Whether article `id` already holds exactly what `a` would save (its text, times,
+    /// categories, tags and options) — a save sent twice finds its own work done.
+    pub async fn article_holds(&self, id: ArticleId, a: &NewArticle) -> Result<bool> {
+        let Some(now) = self.article(id).await? else {
+            return Ok(false);
+        };
+        let p = prepare(a)?;
+        let same_text = now.slug == p.slug.as_str()
+            && now.title == p.title
+            && now.lead == nfc(a.lead.trim())
+            && now.body().as_str() == a.body.as_str()
+            && now.image_url == a.image_url
+            && now.image_alt == nfc(a.image_alt.trim())
+            && now.image_caption == nfc(a.image_caption.trim())
+            && now.author == nfc(a.author.trim())
+            && now.source == nfc(a.source.trim())
+            && now.publish_at == a.publish_at
+            && now.expire_at == a.expire_at
+            && now.category_id == a.category_id
+            && now.options() == a.options;
+        if !same_text {
+            return Ok(false);
+        }
+        let mut extra = a.extra_category_ids.clone();
+        extra.retain(|c| *c != a.category_id);
+        extra.sort_unstable();
+        extra.dedup();
+        let tags: Vec<String> = p.tags.into_iter().map(|(name, _)| name).collect();
+        Ok(self.extra_categories(id).await? == extra && self.article_tags(id).await? == tags)
     }
 }
 

@@ -153,3 +153,47 @@ impl Tx {
         Ok(())
     }
 }
+
+impl Tx {
+    /// The article created from the new-article form that carried `key`, if one was. Call
+    /// [`Tx::lock`] on the key first, so that two sends of one form are decided in turn.
+    pub async fn article_of_form(&mut self, key: &str) -> Result<Option<ArticleId>> {
+        let id = with_tx!(self, |c| {
+            sqlx::query_scalar::<_, ArticleId>(
+                "SELECT article_id FROM article_form_keys WHERE form_key = $1",
+            )
+            .bind(key)
+            .fetch_optional(&mut *c)
+            .await
+        })?;
+        Ok(id)
+    }
+
+    /// Remembers that the form carrying `key` created article `id`.
+    pub async fn remember_form(&mut self, key: &str, id: ArticleId, now: UnixTime) -> Result<()> {
+        with_tx!(self, |c| {
+            sqlx::query(
+                "INSERT INTO article_form_keys (form_key, article_id, created_at) VALUES ($1, $2, $3)",
+            )
+            .bind(key)
+            .bind(id)
+            .bind(now)
+            .execute(&mut *c)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// Forgets form keys older than `before` (a form is resent within minutes, not days).
+    pub async fn forget_forms(&mut self, before: UnixTime) -> Result<u64> {
+        let n = with_tx!(self, |c| {
+            sqlx::query("DELETE FROM article_form_keys WHERE created_at < $1")
+                .bind(before)
+                .execute(&mut *c)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(n)
+    }
+}

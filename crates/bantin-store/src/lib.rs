@@ -25,7 +25,8 @@ mod sessions;
 mod users;
 
 pub use articles::{
-    ArticleFilter, ArticleOptions, ArticlePlacement, NewArticle, NewsroomArticle, PAGE_MAX, Saved,
+    ArticleFilter, ArticleOptions, ArticlePlacement, ArticleSort, NewArticle, NewsroomArticle,
+    PAGE_MAX, Saved,
 };
 pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
 pub use categories::NewCategory;

@@ -44,6 +44,18 @@
     try { localStorage.removeItem(key); } catch (e) { /* nothing kept */ }
   });
 
+  // A double click sends a form once (the server also finds a repeated save or creation
+  // done, but the second answer would replace the first on screen). Back to this page from
+  // the history, the forms work again.
+  var sending = false;
+  document.querySelectorAll("form[method='post']").forEach(function (f) {
+    f.addEventListener("submit", function (e) {
+      if (sending) { e.preventDefault(); return; }
+      sending = true;
+    });
+  });
+  window.addEventListener("pageshow", function () { sending = false; });
+
   // A copy kept on this device from the same revision, newer than the page: offer it.
   try {
     var kept = JSON.parse(localStorage.getItem(key) || "null");

@@ -292,7 +292,7 @@ async fn serve_command(common: &CommonArgs, serve: &ServeArgs) -> Result<()> {
         let app = app.clone();
         every(
             Duration::from_secs(600),
-            "sweeping sessions and old feed rows",
+            "sweeping sessions, old feed rows and the trash",
             move || {
                 let app = app.clone();
                 async move {
@@ -308,6 +308,9 @@ async fn serve_command(common: &CommonArgs, serve: &ServeArgs) -> Result<()> {
                         .map_err(|e| e.to_string())?;
                     app.store()
                         .prune_changes(now.minus(CHANGES_KEPT))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    app.purge_trash(bantin_core::workflow::TRASH_KEPT_DAYS)
                         .await
                         .map_err(|e| e.to_string())?;
                     Ok(())

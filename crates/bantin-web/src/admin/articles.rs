@@ -11,12 +11,12 @@ use axum::http::request::Parts;
 use axum::response::{IntoResponse, Json, Redirect, Response};
 use bantin_app::{AppError, Editing};
 use bantin_core::access::Capability;
-use bantin_core::time::{format_local_input, parse_local_input};
+use bantin_core::time::{day_start, format_local_input, parse_local_input};
 use bantin_core::workflow::{Action, ExpiryAction, Subject, next_status};
 use bantin_core::{
     ArticleId, ArticleStatus, CategoryId, SanitizedHtml, Slug, format_date_time, nfc,
 };
-use bantin_store::{Article, ArticleFilter, ArticleOptions, NewArticle};
+use bantin_store::{Article, ArticleFilter, ArticleOptions, ArticleSort, NewArticle};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
@@ -29,14 +29,93 @@ use crate::{AppState, WebError};
 /// Rows per page of the list.
 const PAGE: i64 = 50;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Serialize, Default, Clone)]
 #[serde(default)]
 pub(crate) struct ListQuery {
     status: String,
     category: String,
     mine: String,
+    author: String,
+    from: String,
+    to: String,
+    sort: String,
     q: String,
     trang: String,
+}
+
+impl ListQuery {
+    fn too_long(&self) -> bool {
+        [
+            &self.status,
+            &self.category,
+            &self.mine,
+            &self.author,
+            &self.from,
+            &self.to,
+            &self.sort,
+            &self.q,
+            &self.trang,
+        ]
+        .iter()
+        .any(|s| s.len() > 200)
+    }
+
+    /// The filter as understood; values that mean nothing are dropped, never guessed at.
+    fn filter(&self, state: &AppState, cu: &CurrentUser) -> ArticleFilter {
+        let zone = &state.settings().zone;
+        ArticleFilter {
+            status: self.status.parse().ok(),
+            scope: cu.rights.category_scope().map(<[CategoryId]>::to_vec),
+            category: self.category.parse().ok(),
+            author: if self.mine == "1" {
+                Some(cu.user.id)
+            } else {
+                self.author.parse().ok()
+            },
+            title: Some(self.q.trim().to_owned()).filter(|t| !t.is_empty()),
+            from: day_start(&self.from, zone),
+            // The "to" day is included: the filter ends where the next day starts.
+            until: day_start(&self.to, zone).map(|t| t.plus(86_400)),
+            sort: ArticleSort::parse(&self.sort).unwrap_or_default(),
+        }
+    }
+
+    /// The query string of `filter` at page `page`, echoing what was understood only.
+    fn echo(&self, filter: &ArticleFilter, mine: bool, page: i64) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        let mut pair = |k: &str, v: &str| {
+            if !v.is_empty() {
+                q.append_pair(k, v);
+            }
+        };
+        pair("status", filter.status.map_or("", ArticleStatus::as_str));
+        pair(
+            "category",
+            &filter.category.map(|c| c.to_string()).unwrap_or_default(),
+        );
+        if mine {
+            pair("mine", "1");
+        } else {
+            pair(
+                "author",
+                &filter.author.map(|a| a.to_string()).unwrap_or_default(),
+            );
+        }
+        if filter.from.is_some() {
+            pair("from", self.from.trim());
+        }
+        if filter.until.is_some() {
+            pair("to", self.to.trim());
+        }
+        if filter.sort != ArticleSort::default() {
+            pair("sort", filter.sort.as_str());
+        }
+        pair("q", self.q.trim());
+        if page > 1 {
+            pair("trang", &page.to_string());
+        }
+        q.finish()
+    }
 }
 
 #[derive(Serialize)]
@@ -65,28 +144,29 @@ async fn writable_categories(
         .collect())
 }
 
+/// The actions the list offers for several articles at once.
+const BULK_ACTIONS: [Action; 5] = [
+    Action::Submit,
+    Action::Approve,
+    Action::Unpublish,
+    Action::Trash,
+    Action::Restore,
+];
+
 /// `GET /admin/articles`.
 pub(crate) async fn list(
     State(state): State<AppState>,
     cu: CurrentUser,
     Query(q): Query<ListQuery>,
+    Query(notice): Query<BulkNotice>,
 ) -> Result<Response, WebError> {
     let cat = state.catalog();
-    if [&q.status, &q.category, &q.mine, &q.q, &q.trang]
-        .iter()
-        .any(|s| s.len() > 200)
-    {
+    if q.too_long() {
         return Err(WebError::BadRequest(cat.get("form.malformed").to_owned()));
     }
     let page: i64 = q.trang.parse().unwrap_or(1).clamp(1, 10_000);
-    let filter = ArticleFilter {
-        status: q.status.parse().ok(),
-        scope: cu.rights.category_scope().map(<[CategoryId]>::to_vec),
-        category: q.category.parse().ok(),
-        author: (q.mine == "1").then_some(cu.user.id),
-        title: Some(q.q.trim().to_owned()).filter(|t| !t.is_empty()),
-        ..ArticleFilter::default()
-    };
+    let filter = q.filter(&state, &cu);
+    let mine = q.mine == "1";
     let rows = state
         .store()
         .newsroom_articles(&filter, PAGE + 1, (page - 1) * PAGE)
@@ -133,19 +213,30 @@ pub(crate) async fn list(
             }
         })
         .collect();
-    // Links and the form echo the filter as understood, never unknown values as sent.
-    let status_value = filter.status.map_or("", ArticleStatus::as_str).to_owned();
-    let category_value = filter.category.map(|c| c.to_string()).unwrap_or_default();
-    let mine_value = if filter.author.is_some() { "1" } else { "" };
-    let query = |p: i64| {
-        form_urlencoded::Serializer::new(String::new())
-            .append_pair("status", &status_value)
-            .append_pair("category", &category_value)
-            .append_pair("mine", mine_value)
-            .append_pair("q", &q.q)
-            .append_pair("trang", &p.to_string())
-            .finish()
-    };
+    let authors: Vec<_> = state
+        .store()
+        .users()
+        .await?
+        .into_iter()
+        .map(|u| {
+            let name = if u.display_name.is_empty() {
+                u.username
+            } else {
+                u.display_name
+            };
+            context! { id => u.id.get(), name => name }
+        })
+        .collect();
+    let sorts: Vec<_> = ArticleSort::ALL
+        .iter()
+        .map(|s| context! { value => s.as_str(), label => cat.get(&format!("articles.sort.{}", s.as_str())) })
+        .collect();
+    let reviewer = cu.rights.allows(Capability::Publish, None);
+    let bulk: Vec<_> = BULK_ACTIONS
+        .iter()
+        .filter(|a| reviewer || matches!(a, Action::Submit | Action::Trash))
+        .map(|a| context! { value => a.as_str(), label => cat.get(&format!("action.{}", a.as_str())) })
+        .collect();
     render_status(
         &state,
         Some(&cu),
@@ -156,11 +247,113 @@ pub(crate) async fn list(
             rows => ser(rows),
             statuses => statuses,
             categories => writable_categories(&state, &cu).await?,
-            f => context! { status => status_value.clone(), category => category_value.clone(), mine => filter.author.is_some(), q => q.q.clone() },
-            next => more.then(|| query(page + 1)),
-            prev => (page > 1).then(|| query(page - 1)),
+            authors => authors,
+            sorts => sorts,
+            bulk => bulk,
+            done => notice.text(cat),
+            f => context! {
+                status => filter.status.map_or("", ArticleStatus::as_str),
+                category => filter.category.map(|c| c.to_string()).unwrap_or_default(),
+                mine => mine,
+                author => if mine { String::new() } else { filter.author.map(|a| a.to_string()).unwrap_or_default() },
+                from => if filter.from.is_some() { q.from.trim() } else { "" },
+                to => if filter.until.is_some() { q.to.trim() } else { "" },
+                sort => filter.sort.as_str(),
+                q => q.q.clone(),
+            },
+            here => q.echo(&filter, mine, page),
+            next => more.then(|| q.echo(&filter, mine, page + 1)),
+            prev => (page > 1).then(|| q.echo(&filter, mine, page - 1)),
         },
     )
+}
+
+/// The outcome of a bulk action, carried to the list in its query string.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct BulkNotice {
+    xong: String,
+    loi: String,
+}
+
+impl BulkNotice {
+    fn text(&self, cat: &crate::i18n::Catalog) -> Option<String> {
+        let done: u32 = self.xong.parse().ok()?;
+        let refused: u32 = self.loi.parse().unwrap_or(0);
+        Some(
+            cat.get("articles.bulk_done")
+                .replace("{done}", &done.to_string())
+                .replace("{refused}", &refused.to_string()),
+        )
+    }
+}
+
+/// The bulk action form: an action for the ticked articles.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub(crate) struct BulkForm {
+    csrf: String,
+    action: String,
+    id: Vec<String>,
+    /// The list's query string, to go back to the same view.
+    back: String,
+}
+
+impl CsrfProtected for BulkForm {
+    fn csrf(&self) -> &str {
+        &self.csrf
+    }
+}
+
+/// `POST /admin/articles/bulk`: the same workflow action on each ticked article, each
+/// decided by the rules on its own; reports how many were done and how many refused.
+pub(crate) async fn bulk(
+    State(state): State<AppState>,
+    cu: CurrentUser,
+    CsrfForm(f): CsrfForm<BulkForm>,
+) -> Result<Response, WebError> {
+    let cat = state.catalog();
+    let action = f
+        .action
+        .parse::<Action>()
+        .ok()
+        .filter(|a| BULK_ACTIONS.contains(a));
+    let ids: Option<Vec<ArticleId>> = f.id.iter().map(|s| s.parse().ok()).collect();
+    let (Some(action), Some(mut ids)) = (action, ids) else {
+        return Err(WebError::BadRequest(cat.get("form.malformed").to_owned()));
+    };
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.len() > PAGE as usize {
+        return Err(WebError::BadRequest(cat.get("form.malformed").to_owned()));
+    }
+    let (mut done, mut refused) = (0u32, 0u32);
+    for id in ids {
+        match state
+            .app()
+            .transition(&cu.actor(), &cu.rights, id, action, "")
+            .await
+        {
+            Ok(_) => done += 1,
+            Err(AppError::Workflow(_) | AppError::NotFound) => refused += 1,
+            Err(e) => return Err(WebError::from_app(e, cat)),
+        }
+    }
+    // Back to the same view: the list's own filter keys, re-encoded, never another address.
+    let mut back = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in form_urlencoded::parse(f.back.trim_start_matches('?').as_bytes()).take(16) {
+        if [
+            "status", "category", "mine", "author", "from", "to", "sort", "q", "trang",
+        ]
+        .contains(&k.as_ref())
+            && v.len() <= 200
+        {
+            back.append_pair(&k, &v);
+        }
+    }
+    back.append_pair("xong", &done.to_string())
+        .append_pair("loi", &refused.to_string());
+    Ok(Redirect::to(&format!("/admin/articles?{}", back.finish())).into_response())
 }
 
 /// What the edit form sends. Fields not typed arrive empty.
@@ -188,6 +381,16 @@ pub(crate) struct ArticleForm {
     allow_rating: String,
     show_on_home: String,
     revision: String,
+    /// A new-article form's own random key: sent twice, it still makes one article.
+    form_key: String,
+}
+
+impl ArticleForm {
+    /// The form key, if it is one this server could have made.
+    fn form_key(&self) -> Option<&str> {
+        let k = self.form_key.as_str();
+        (k.len() == 32 && k.bytes().all(|b| b.is_ascii_hexdigit())).then_some(k)
+    }
 }
 
 impl CsrfProtected for ArticleForm {
@@ -260,6 +463,7 @@ impl ArticleForm {
             allow_rating: if o.allow_rating { "1" } else { "" }.to_owned(),
             show_on_home: if o.show_on_home { "1" } else { "" }.to_owned(),
             revision: a.revision.to_string(),
+            form_key: String::new(),
         }
     }
 
@@ -405,6 +609,39 @@ impl ArticleForm {
     }
 }
 
+/// Makes `a`'s slug unique among articles: a slug made from the title gets a number when
+/// another article has it; one the user typed (and changed) is refused by field instead.
+/// `current` is the article being edited and its slug now.
+async fn settle_slug(
+    state: &AppState,
+    f: &ArticleForm,
+    a: &mut NewArticle,
+    current: Option<(ArticleId, &str)>,
+) -> Result<Option<BTreeMap<String, String>>, WebError> {
+    let except = current.map(|(id, _)| id);
+    let store = state.store();
+    if !f.slug.trim().is_empty() {
+        let unchanged = current.is_some_and(|(_, slug)| slug == a.slug.as_str());
+        if !unchanged && store.slug_in_use(a.slug.as_str(), except).await? {
+            return Ok(Some(BTreeMap::from([(
+                "slug".to_owned(),
+                state.catalog().get("article.slug_taken").to_owned(),
+            )])));
+        }
+        return Ok(None);
+    }
+    let base = a.slug.clone();
+    let mut n = 1;
+    while store.slug_in_use(a.slug.as_str(), except).await? {
+        n += 1;
+        if n > 1000 {
+            break;
+        }
+        a.slug = base.numbered(n);
+    }
+    Ok(None)
+}
+
 /// The edit page (`id`: `None` for a new article), with the form as typed and its problems.
 async fn edit_page(
     state: &AppState,
@@ -508,6 +745,7 @@ pub(crate) async fn new_form(
         allow_rating: "1".to_owned(),
         show_on_home: "1".to_owned(),
         expiry_action: "archive".to_owned(),
+        form_key: bantin_app::random_hex(16).map_err(|e| WebError::from_app(e, state.catalog()))?,
         ..ArticleForm::default()
     };
     edit_page(
@@ -528,8 +766,23 @@ pub(crate) async fn create(
     cu: CurrentUser,
     CsrfForm(f): CsrfForm<ArticleForm>,
 ) -> Result<Response, WebError> {
-    let a = match f.parse(&state, &cu, ArticleStatus::Draft) {
-        Ok(a) => a,
+    let parsed = f.parse(&state, &cu, ArticleStatus::Draft);
+    let a = match parsed {
+        Ok(mut a) => match settle_slug(&state, &f, &mut a, None).await? {
+            None => a,
+            Some(errors) => {
+                return edit_page(
+                    &state,
+                    &cu,
+                    None,
+                    &f,
+                    &errors,
+                    StatusCode::BAD_REQUEST,
+                    None,
+                )
+                .await;
+            }
+        },
         Err(errors) => {
             return edit_page(
                 &state,
@@ -543,7 +796,11 @@ pub(crate) async fn create(
             .await;
         }
     };
-    match state.app().create_article(&cu.actor(), &a).await {
+    match state
+        .app()
+        .create_article_once(&cu.actor(), &a, f.form_key())
+        .await
+    {
         Ok(id) => Ok(Redirect::to(&format!("/admin/articles/{id}?tb=luu")).into_response()),
         Err(e) => {
             let (status, m) = refusal(&state, e)?;
@@ -589,14 +846,23 @@ pub(crate) async fn save(
     Parsed(id): Parsed<ArticleId>,
     CsrfForm(f): CsrfForm<ArticleForm>,
 ) -> Result<Response, WebError> {
-    let status = state
-        .store()
-        .article(id)
-        .await?
-        .ok_or(WebError::NotFound)?
-        .status();
-    let a = match f.parse(&state, &cu, status) {
-        Ok(a) => a,
+    let current = state.store().article(id).await?.ok_or(WebError::NotFound)?;
+    let a = match f.parse(&state, &cu, current.status()) {
+        Ok(mut a) => match settle_slug(&state, &f, &mut a, Some((id, &current.slug))).await? {
+            None => a,
+            Some(errors) => {
+                return edit_page(
+                    &state,
+                    &cu,
+                    Some(id),
+                    &f,
+                    &errors,
+                    StatusCode::BAD_REQUEST,
+                    None,
+                )
+                .await;
+            }
+        },
         Err(errors) => {
             return edit_page(
                 &state,

@@ -231,6 +231,13 @@ fn entries() -> Vec<Entry> {
             post(articles::create),
         ),
         entry(
+            p.clone(),
+            "/admin/articles/bulk",
+            "/admin/articles/bulk",
+            Allowed(Write),
+            post(articles::bulk),
+        ),
+        entry(
             g.clone(),
             "/admin/articles/{id}",
             "/admin/articles/1",

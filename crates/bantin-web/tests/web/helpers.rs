@@ -547,6 +547,17 @@ impl<'a> Agent<'a> {
 impl TestApp {
     /// Creates an account with [`PASSWORD`].
     pub async fn add_user(&self, username: &str, role: bantin_core::account::Role) -> UserId {
+        self.add_user_in(username, role, &[]).await
+    }
+
+    /// Creates an account with [`PASSWORD`] whose rights cover only `categories` (all of them
+    /// when empty).
+    pub async fn add_user_in(
+        &self,
+        username: &str,
+        role: bantin_core::account::Role,
+        categories: &[bantin_core::CategoryId],
+    ) -> UserId {
         let account = NewAccount {
             username: bantin_core::account::Username::parse(username).unwrap(),
             password: bantin_core::account::NewPassword::parse(PASSWORD).unwrap(),
@@ -554,8 +565,8 @@ impl TestApp {
                 display_name: DisplayName::parse(username).unwrap(),
                 email: Email::default(),
                 role,
-                all_categories: true,
-                categories: Vec::new(),
+                all_categories: categories.is_empty(),
+                categories: categories.to_vec(),
             },
         };
         self.app()
