@@ -1,6 +1,7 @@
 // The article edit form: keeps the edit lock alive (a heartbeat every 10 s), autosaves the
 // fields to the server every 15 s and to this browser's storage on every change, and offers a
-// newer local copy back when the page opens (a closed tab, a crash, a forced sign-out).
+// newer copy back when the page opens: this device's, or else the server's (a closed tab, a
+// crash, a forced sign-out, another device).
 (function () {
   "use strict";
   var form = document.getElementById("article-form");
@@ -14,7 +15,7 @@
   function fields() {
     var out = {};
     new FormData(form).forEach(function (v, k) {
-      if (k === "csrf") return;
+      if (k === "csrf" || k === "form_key") return;
       if (k in out) out[k] = [].concat(out[k], v); else out[k] = v;
     });
     return out;
@@ -34,13 +35,22 @@
   }
 
   var dirty = false;
-  form.addEventListener("input", function () {
-    dirty = true;
+  var pending = null;
+  function keep() {
+    pending = null;
     try {
       localStorage.setItem(key, JSON.stringify({ at: Date.now(), revision: revision, fields: fields() }));
     } catch (e) { /* storage full or off: the server copy remains */ }
+  }
+  // The editor writes its text into the form just after the keystroke's input event, so the
+  // copy is taken a moment later (and at once when the page goes away).
+  form.addEventListener("input", function () {
+    dirty = true;
+    if (!pending) pending = setTimeout(keep, 250);
   });
+  window.addEventListener("pagehide", function () { if (pending) { clearTimeout(pending); keep(); } });
   form.addEventListener("submit", function () {
+    if (pending) { clearTimeout(pending); pending = null; }
     try { localStorage.removeItem(key); } catch (e) { /* nothing kept */ }
   });
 
@@ -56,22 +66,47 @@
   });
   window.addEventListener("pageshow", function () { sending = false; });
 
-  // A copy kept on this device from the same revision, newer than the page: offer it.
+  function offer(id_, text, values, base) {
+    var bar = document.createElement("p");
+    bar.className = "notice";
+    bar.id = id_;
+    bar.textContent = text || "";
+    var yes = document.createElement("button");
+    yes.type = "button";
+    yes.textContent = "↺";
+    yes.addEventListener("click", function () {
+      fill(values);
+      // Restored text keeps the revision it was started from: saving it over a newer
+      // version is then refused as stale, with both texts shown.
+      if (base) {
+        var r = form.querySelector("[name='revision']");
+        if (r) r.value = base;
+        revision = base;
+      }
+      bar.remove();
+      dirty = true;
+    });
+    bar.appendChild(yes);
+    form.insertBefore(bar, form.firstChild);
+  }
+
+  // A copy kept on this device from the same revision, newer than the page: offer it;
+  // otherwise text the server autosaved and nobody saved (another device, a forced sign-out).
+  var offered = false;
   try {
     var kept = JSON.parse(localStorage.getItem(key) || "null");
     if (kept && kept.revision === revision && kept.fields) {
-      var bar = document.createElement("p");
-      bar.className = "notice";
-      bar.id = "restore-local";
-      bar.textContent = form.getAttribute("data-restore") || "";
-      var yes = document.createElement("button");
-      yes.type = "button";
-      yes.textContent = "↺";
-      yes.addEventListener("click", function () { fill(kept.fields); bar.remove(); dirty = true; });
-      bar.appendChild(yes);
-      form.insertBefore(bar, form.firstChild);
+      offer("restore-local", form.getAttribute("data-restore"), kept.fields, null);
+      offered = true;
     }
   } catch (e) { /* a broken copy is ignored */ }
+  var server = form.getAttribute("data-autosaved");
+  if (!offered && server) {
+    try {
+      offer("restore-server", form.getAttribute("data-restore-server"), JSON.parse(server),
+        form.getAttribute("data-autosaved-base"));
+    } catch (e) { /* a broken copy is ignored */ }
+  }
 
   if (!id) return;
   function post(path, body) {

@@ -660,6 +660,7 @@ async fn edit_page(
     let mut actions = Vec::new();
     let mut lock = None;
     let mut current = None;
+    let mut autosave = None;
     if let Some(a) = &article {
         let subject = Subject {
             status: a.status(),
@@ -693,6 +694,18 @@ async fn edit_page(
             }
             Err(_) => None,
         };
+        // Text autosaved and never saved (a timeout, a crash, a forced sign-out) is offered
+        // back when the stored version is shown; restored, it keeps the revision it started
+        // from, so that saving it over a newer version is refused as stale, never silent.
+        if errors.is_empty()
+            && let Ok(Some(kept)) = state.app().autosaved(&cu.actor(), a.id).await
+        {
+            autosave = Some(context! {
+                content => kept.content,
+                base => kept.base_revision,
+                at => format_date_time(kept.at, &state.settings().zone),
+            });
+        }
         // A stale save shows the version saved meanwhile beside the user's text.
         if errors.contains_key("stale") {
             current = Some(context! {
@@ -723,6 +736,7 @@ async fn edit_page(
             actions => actions,
             lock => lock,
             current => current,
+            autosave => autosave,
             editor_js => state.assets().url("editor.js"),
             editor_css => state.assets().url("editor.css"),
             article_js => state.assets().url("article.js"),
@@ -887,11 +901,17 @@ pub(crate) async fn save(
         .await
     {
         Ok(_) => Ok(Redirect::to(&format!("/admin/articles/{id}?tb=luu")).into_response()),
-        Err(AppError::Stale(_)) => {
+        Err(AppError::Stale(now)) => {
             let errors = BTreeMap::from([(
                 "stale".to_owned(),
                 state.catalog().get("article.stale").to_owned(),
             )]);
+            // The form now stands on the version shown beside it: once the user has merged
+            // what they need, saving it again is a save, not the same conflict forever.
+            let f = ArticleForm {
+                revision: now.to_string(),
+                ..f
+            };
             edit_page(
                 &state,
                 &cu,

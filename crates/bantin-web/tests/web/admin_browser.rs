@@ -10,13 +10,13 @@ use fantoccini::{Client, Locator};
 use crate::browser::{browser, chromedriver, serve, start_driver, try_text, wait_text};
 use crate::helpers::*;
 
-async fn fill(client: &Client, css: &str, value: &str) {
+pub(crate) async fn fill(client: &Client, css: &str, value: &str) {
     let el = client.find(Locator::Css(css)).await.unwrap();
     el.clear().await.unwrap();
     el.send_keys(value).await.unwrap();
 }
 
-async fn click(client: &Client, css: &str) {
+pub(crate) async fn click(client: &Client, css: &str) {
     client
         .find(Locator::Css(css))
         .await
@@ -26,7 +26,7 @@ async fn click(client: &Client, css: &str) {
         .unwrap();
 }
 
-async fn sign_in_form(client: &Client, base: &str, username: &str, password: &str) {
+pub(crate) async fn sign_in_form(client: &Client, base: &str, username: &str, password: &str) {
     client.goto(&format!("{base}/admin/login")).await.unwrap();
     fill(client, "#username", username).await;
     fill(client, "#password", password).await;
@@ -34,7 +34,7 @@ async fn sign_in_form(client: &Client, base: &str, username: &str, password: &st
 }
 
 /// Waits until `pred` holds for the current URL, for at most `secs` seconds.
-async fn wait_url(client: &Client, secs: u64, pred: impl Fn(&str) -> bool) -> String {
+pub(crate) async fn wait_url(client: &Client, secs: u64, pred: impl Fn(&str) -> bool) -> String {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
         let url = client.current_url().await.map(|u| u.to_string());

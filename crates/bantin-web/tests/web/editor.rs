@@ -20,7 +20,7 @@ use serde_json::json;
 use crate::browser::{AddScriptOnNewDocument, browser, chromedriver, start_driver};
 use crate::helpers::{Agent, PASSWORD, TestApp};
 
-const WORD: &str = include_str!("fixtures/editor/word.html");
+pub(crate) const WORD: &str = include_str!("fixtures/editor/word.html");
 const GOOGLE_DOCS: &str = include_str!("fixtures/editor/gdocs.html");
 const WEB_PAGE: &str = include_str!("fixtures/editor/web.html");
 const PHOTO: &[u8] = include_bytes!("../../../bantin-app/demo/media/samples/anh-mau-1.jpg");
@@ -96,7 +96,7 @@ async fn photo() -> impl IntoResponse {
     ([(header::CONTENT_TYPE, "image/jpeg")], PHOTO)
 }
 
-async fn key(client: &Client, keys: &str) {
+pub(crate) async fn key(client: &Client, keys: &str) {
     client
         .active_element()
         .await
@@ -117,7 +117,7 @@ async fn click(client: &Client, css: &str) {
 }
 
 /// Answers the next `window.prompt`, which may open a moment after the previous one closed.
-async fn answer_prompt(client: &Client, text: &str) -> String {
+pub(crate) async fn answer_prompt(client: &Client, text: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(5);
     let question = loop {
         match client.get_alert_text().await {
@@ -134,7 +134,7 @@ async fn answer_prompt(client: &Client, text: &str) -> String {
 }
 
 /// Waits for an element, for at most ten seconds.
-async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
+pub(crate) async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
     client
         .wait()
         .at_most(Duration::from_secs(10))
@@ -143,7 +143,7 @@ async fn wait_for(client: &Client, css: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("{css}: {e}"))
 }
 
-async fn paste(client: &Client, html: &str) {
+pub(crate) async fn paste(client: &Client, html: &str) {
     client.execute(PASTE_JS, vec![json!(html)]).await.unwrap();
 }
 

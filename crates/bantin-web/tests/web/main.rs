@@ -13,6 +13,7 @@ mod browser;
 mod editor;
 mod lists;
 mod newsroom;
+mod newsroom_browser;
 mod newsroom_list;
 mod page_cache;
 mod rating;
