@@ -15,52 +15,193 @@ use crate::text::nfc;
 #[serde(transparent)]
 pub struct SanitizedHtml(String);
 
-static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
-    let mut b = ammonia::Builder::default();
-    b.add_tags(
-        ["figure", "figcaption", "caption", "iframe"]
-            .iter()
-            .copied(),
-    )
-    .add_tag_attributes(
-        "img",
-        ["src", "alt", "title", "width", "height", "loading"]
-            .iter()
-            .copied(),
-    )
-    .add_tag_attributes("figure", ["class"].iter().copied())
-    .add_tag_attributes("p", ["style"].iter().copied())
-    .add_tag_attributes("td", ["colspan", "rowspan"].iter().copied())
-    .add_tag_attributes("th", ["colspan", "rowspan"].iter().copied())
-    .add_tag_attributes(
-        "iframe",
-        ["src", "width", "height", "allowfullscreen", "title"]
-            .iter()
-            .copied(),
-    )
-    .filter_style_properties(HashSet::from(["text-align"]))
-    .link_rel(Some("noopener noreferrer"))
-    .attribute_filter(|element, attribute, value| {
-        // The only style kept is a paragraph's alignment, as a keyword; anything else (other
-        // properties, odd values, CSS functions swallowing `;`) drops the attribute whole.
-        if attribute == "style" {
-            return text_align(value).map(|a| format!("text-align:{a}").into());
+/// Where embedded frames (`<iframe>`) in article bodies may come from: URL prefixes such as
+/// `https://www.youtube.com/embed/`. Each is `https://`, a host and a path ending in `/`, so
+/// a prefix can never be extended into another host (`https://www.youtube.com.evil.example`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmbedHosts(Vec<String>);
+
+/// Why a list of embed prefixes was refused.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("invalid embed prefix {0:?}: expected https://host/path/ (lower-case host, ending in /)")]
+pub struct InvalidEmbed(pub String);
+
+impl Default for EmbedHosts {
+    /// The video hosts editors actually use.
+    fn default() -> Self {
+        Self(vec![
+            "https://www.youtube.com/embed/".to_owned(),
+            "https://www.youtube-nocookie.com/embed/".to_owned(),
+        ])
+    }
+}
+
+impl EmbedHosts {
+    /// No embedded frames at all.
+    pub fn none() -> Self {
+        Self(Vec::new())
+    }
+
+    /// A comma-separated list of prefixes, or `none`.
+    pub fn parse(list: &str) -> Result<Self, InvalidEmbed> {
+        let list = list.trim();
+        if list.is_empty() || list == "none" {
+            return Ok(Self::none());
         }
-        // Embedded frames only from video hosts editors actually use.
-        if element == "iframe" && attribute == "src" {
-            let allowed = [
-                "https://www.youtube.com/embed/",
-                "https://www.youtube-nocookie.com/embed/",
-            ];
-            return allowed
+        list.split(',')
+            .map(|p| {
+                let p = p.trim();
+                let ok = p.strip_prefix("https://").is_some_and(|rest| {
+                    let (host, path) = rest.split_once('/').unwrap_or((rest, ""));
+                    let host_ok = !host.is_empty()
+                        && host.len() <= 253
+                        && host.bytes().all(|b| {
+                            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-'
+                        })
+                        && !host.starts_with(['.', '-'])
+                        && !host.ends_with(['.', '-'])
+                        && !host.contains("..");
+                    let path_ok = (path.is_empty() || path.ends_with('/'))
+                        && path.bytes().all(|b| {
+                            b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.')
+                        })
+                        && !rest.contains("//")
+                        && !path.split('/').any(|seg| seg == "." || seg == "..");
+                    host_ok && path_ok && rest.contains('/')
+                });
+                if ok {
+                    Ok(p.to_owned())
+                } else {
+                    Err(InvalidEmbed(p.to_owned()))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self)
+    }
+
+    /// The prefixes.
+    pub fn prefixes(&self) -> &[String] {
+        &self.0
+    }
+
+    /// The origins (`https://host`) of the prefixes, each once, for a `frame-src` policy.
+    pub fn origins(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for p in &self.0 {
+            let host = p["https://".len()..].split('/').next().unwrap_or_default();
+            let origin = format!("https://{host}");
+            if !out.contains(&origin) {
+                out.push(origin);
+            }
+        }
+        out
+    }
+
+    fn allows(&self, src: &str) -> bool {
+        self.0.iter().any(|p| src.starts_with(p.as_str()))
+    }
+}
+
+/// The sanitiser's allow-list, with the embed hosts of a site's settings.
+pub struct HtmlPolicy {
+    builder: ammonia::Builder<'static>,
+    embeds: EmbedHosts,
+}
+
+impl std::fmt::Debug for HtmlPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HtmlPolicy")
+            .field("embeds", &self.embeds)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for HtmlPolicy {
+    fn default() -> Self {
+        Self::new(EmbedHosts::default())
+    }
+}
+
+impl HtmlPolicy {
+    /// The allow-list letting frames in from `embeds` only.
+    pub fn new(embeds: EmbedHosts) -> Self {
+        let mut b = ammonia::Builder::default();
+        b.add_tags(
+            ["figure", "figcaption", "caption", "iframe"]
                 .iter()
-                .any(|p| value.starts_with(p))
-                .then(|| value.into());
+                .copied(),
+        )
+        .add_tag_attributes(
+            "img",
+            ["src", "alt", "title", "width", "height", "loading"]
+                .iter()
+                .copied(),
+        )
+        .add_tag_attributes("figure", ["class"].iter().copied())
+        .add_tag_attributes("p", ["style"].iter().copied())
+        .add_tag_attributes("td", ["colspan", "rowspan"].iter().copied())
+        .add_tag_attributes("th", ["colspan", "rowspan"].iter().copied())
+        .add_tag_attributes(
+            "iframe",
+            ["src", "width", "height", "allowfullscreen", "title"]
+                .iter()
+                .copied(),
+        )
+        .filter_style_properties(HashSet::from(["text-align"]))
+        .link_rel(Some("noopener noreferrer"));
+        let allowed = embeds.clone();
+        b.attribute_filter(move |element, attribute, value| {
+            // The only style kept is a paragraph's alignment, as a keyword; anything else
+            // (other properties, odd values, CSS functions swallowing `;`) drops the attribute
+            // whole.
+            if attribute == "style" {
+                return text_align(value).map(|a| format!("text-align:{a}").into());
+            }
+            if element == "iframe" && attribute == "src" {
+                return allowed.allows(value).then(|| value.into());
+            }
+            Some(value.into())
+        });
+        Self { builder: b, embeds }
+    }
+
+    /// Where frames may come from under this policy.
+    pub fn embeds(&self) -> &EmbedHosts {
+        &self.embeds
+    }
+
+    /// Cleans untrusted HTML against the allow-list and normalises it to NFC.
+    ///
+    /// The result is a fixed point: sanitising it again gives it back unchanged, so HTML that
+    /// is re-sanitised on every save does not drift.
+    pub fn sanitize(&self, raw: &str) -> SanitizedHtml {
+        // Serialised HTML does not always parse back into the tree it was written from: an
+        // `<a>` left inside an `<a>` once the `<select>` between them is removed is read back
+        // as two siblings. So the output is sanitised again, as a browser will parse it, until
+        // nothing changes; what is stored is then exactly a tree the sanitiser has seen. Two
+        // passes suffice for all the property tests and fuzzing have found.
+        let mut html = self.clean_once(raw);
+        for _ in 0..MAX_PASSES {
+            let again = self.clean_once(&html);
+            if again == html {
+                return SanitizedHtml(html);
+            }
+            html = again;
         }
-        Some(value.into())
-    });
-    b
-});
+        SanitizedHtml(text_only(&html))
+    }
+
+    /// One pass of the sanitiser: the allow-list, empty frames, then NFC.
+    fn clean_once(&self, raw: &str) -> String {
+        // Normalising the input alone is not enough: character references (`&#x301;`), NULs
+        // the parser drops and elements it removes (`e<!---->\u{301}`) all put non-NFC text
+        // into the output, which then changed again when sanitised a second time.
+        nfc_serialized(&empty_frames(&self.builder.clean(raw).to_string()))
+    }
+}
+
+/// The policy with the default embed hosts.
+static DEFAULT_POLICY: LazyLock<HtmlPolicy> = LazyLock::new(HtmlPolicy::default);
 
 /// The alignment a style attribute asks for, if it names one of the four keywords (the last
 /// such declaration wins, as in CSS).
@@ -80,25 +221,10 @@ fn text_align(style: &str) -> Option<&'static str> {
 }
 
 impl SanitizedHtml {
-    /// Cleans untrusted HTML against the allow-list and normalises it to NFC.
-    ///
-    /// The result is a fixed point: sanitising it again gives it back unchanged, so HTML that
-    /// is re-sanitised on every save does not drift.
+    /// Cleans untrusted HTML with the default policy (frames from YouTube only); see
+    /// [`HtmlPolicy::sanitize`].
     pub fn sanitize(raw: &str) -> Self {
-        // Serialised HTML does not always parse back into the tree it was written from: an `<a>`
-        // left inside an `<a>` once the `<select>` between them is removed is read back as two
-        // siblings. So the output is sanitised again, as a browser will parse it, until nothing
-        // changes; what is stored is then exactly a tree the sanitiser has seen. Two passes
-        // suffice for all the property tests and fuzzing have found.
-        let mut html = clean_once(raw);
-        for _ in 0..MAX_PASSES {
-            let again = clean_once(&html);
-            if again == html {
-                return Self(html);
-            }
-            html = again;
-        }
-        Self(text_only(&html))
+        DEFAULT_POLICY.sanitize(raw)
     }
 
     /// Wraps HTML read back from the database, where only sanitised HTML is ever written.
@@ -120,14 +246,6 @@ impl SanitizedHtml {
 /// How many passes past the first [`SanitizedHtml::sanitize`] makes before it gives up on the
 /// markup and keeps only the text.
 const MAX_PASSES: usize = 4;
-
-/// One pass of the sanitiser: the allow-list, empty frames, then NFC.
-fn clean_once(raw: &str) -> String {
-    // Normalising the input alone is not enough: character references (`&#x301;`), NULs the
-    // parser drops and elements it removes (`e<!---->\u{301}`) all put non-NFC text into the
-    // output, which then changed again when sanitised a second time.
-    nfc_serialized(&empty_frames(&SANITIZER.clean(raw).to_string()))
-}
 
 /// Drops whatever sits between `<iframe …>` and `</iframe>` in serialised HTML.
 ///
@@ -161,7 +279,7 @@ fn empty_frames(html: &str) -> Cow<'_, str> {
 }
 
 /// The text of `html` without any markup, for HTML that never settles; a fixed point of
-/// [`clean_once`], since text parses back as the same text.
+/// [`HtmlPolicy::sanitize`]'s passes, since text parses back as the same text.
 fn text_only(html: &str) -> String {
     static TEXT: LazyLock<ammonia::Builder<'static>> = LazyLock::new(ammonia::Builder::empty);
     nfc_serialized(&TEXT.clean(html).to_string())
@@ -203,6 +321,67 @@ fn nfc_serialized(html: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn embed_prefixes_are_whole_hosts_and_paths() {
+        let ok = EmbedHosts::parse(
+            " https://www.youtube.com/embed/ , https://player.vimeo.com/video/,https://vtv.vn/",
+        )
+        .unwrap();
+        assert_eq!(ok.prefixes().len(), 3);
+        assert_eq!(
+            ok.origins(),
+            [
+                "https://www.youtube.com",
+                "https://player.vimeo.com",
+                "https://vtv.vn"
+            ]
+        );
+        assert_eq!(EmbedHosts::parse("none").unwrap(), EmbedHosts::none());
+        for bad in [
+            "https://www.youtube.com",
+            "http://www.youtube.com/embed/",
+            "https://www.youtube.com/embed",
+            "https://WWW.youtube.com/embed/",
+            "https://evil.example/../",
+            "https://a..b/",
+            "https:///embed/",
+            "https://x.vn/a b/",
+            "https://x.vn/a\"/",
+            "javascript:alert(1)//",
+            "https://x.vn//",
+        ] {
+            assert!(EmbedHosts::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn frames_come_only_from_the_policy_hosts() {
+        let frame = |src: &str| format!(r#"<iframe src="{src}"></iframe>"#);
+        let vimeo = HtmlPolicy::new(EmbedHosts::parse("https://player.vimeo.com/video/").unwrap());
+        let kept = vimeo.sanitize(&frame("https://player.vimeo.com/video/1"));
+        assert!(
+            kept.as_str().contains("player.vimeo.com/video/1"),
+            "{kept:?}"
+        );
+        for other in [
+            "https://www.youtube.com/embed/x",
+            "https://player.vimeo.com.evil.example/video/1",
+            "https://player.vimeo.com/videos/1",
+        ] {
+            let gone = vimeo.sanitize(&frame(other));
+            assert!(!gone.as_str().contains("src="), "{other}: {gone:?}");
+        }
+        let none = HtmlPolicy::new(EmbedHosts::none());
+        assert!(
+            !none
+                .sanitize(&frame("https://www.youtube.com/embed/x"))
+                .as_str()
+                .contains("src=")
+        );
+        let default = SanitizedHtml::sanitize(&frame("https://www.youtube.com/embed/x"));
+        assert!(default.as_str().contains("youtube.com/embed/x"));
+    }
 
     #[test]
     fn only_alignment_keywords_survive_in_styles() {
@@ -318,7 +497,7 @@ mod tests {
     fn text_only_is_a_fixed_point() {
         let text = text_only("<p>a &lt;b&gt; <script>x</script>&amp; e\u{301}</p>");
         assert_eq!(text, "a &lt;b&gt; &amp; é");
-        assert_eq!(clean_once(&text), text);
+        assert_eq!(DEFAULT_POLICY.clean_once(&text), text);
     }
 
     // Found by the property tests: the parser drops a byte order mark at the start of its

@@ -12,23 +12,17 @@ use crate::error::wants_json;
 use crate::routes::{MAX_URI_LEN, is_login_attempt};
 use crate::{AppState, WebError};
 
-/// What pages may load: only our own scripts, styles and forms; images also from `data:`
-/// (inline SVG icons) and HTTPS (pictures embedded in articles); frames only from the video
-/// hosts the sanitiser lets into article bodies.
-const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; \
-                   frame-src https://www.youtube.com https://www.youtube-nocookie.com; \
-                   object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'";
-
 /// Adds the headers every response should carry unless it has its own.
-pub fn add_security_headers(h: &mut HeaderMap, hsts: bool) {
+pub fn add_security_headers(h: &mut HeaderMap, csp: &HeaderValue, hsts: bool) {
     for (name, value) in [
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "strict-origin-when-cross-origin"),
         (header::X_FRAME_OPTIONS, "SAMEORIGIN"),
-        (header::CONTENT_SECURITY_POLICY, CSP),
     ] {
         h.entry(name).or_insert(HeaderValue::from_static(value));
     }
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert_with(|| csp.clone());
     if hsts {
         h.entry(header::STRICT_TRANSPORT_SECURITY)
             .or_insert(HeaderValue::from_static("max-age=31536000"));
@@ -37,7 +31,7 @@ pub fn add_security_headers(h: &mut HeaderMap, hsts: bool) {
 
 /// The security headers, as a response mapper.
 pub(crate) async fn security_headers(State(state): State<AppState>, mut res: Response) -> Response {
-    add_security_headers(res.headers_mut(), state.settings().hsts);
+    add_security_headers(res.headers_mut(), state.csp(), state.settings().hsts);
     res
 }
 

@@ -63,6 +63,8 @@ pub struct WebSettings {
     /// Send `Strict-Transport-Security` (the site is served over HTTPS: `public_url` is
     /// `https://…`).
     pub hsts: bool,
+    /// Where frames embedded in article bodies may come from (URL prefixes).
+    pub embeds: bantin_core::EmbedHosts,
 }
 
 impl Default for WebSettings {
@@ -93,6 +95,25 @@ impl Default for WebSettings {
             mailer: None,
             public_url: None,
             hsts: false,
+            embeds: bantin_core::EmbedHosts::default(),
         }
     }
+}
+
+/// What pages may load: only our own scripts, styles and forms; images also from `data:`
+/// (inline SVG icons) and HTTPS (pictures embedded in articles); frames only from the hosts
+/// the sanitiser lets into article bodies (`embeds`), none when there are none.
+pub(crate) fn content_security_policy(embeds: &bantin_core::EmbedHosts) -> axum::http::HeaderValue {
+    let origins = embeds.origins();
+    let frames = if origins.is_empty() {
+        "'none'".to_owned()
+    } else {
+        origins.join(" ")
+    };
+    let csp = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; \
+         frame-src {frames}; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"
+    );
+    // The origins are checked host names (`EmbedHosts::parse`), valid in a header.
+    axum::http::HeaderValue::from_str(&csp).expect("a CSP made of checked host names")
 }

@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::FromRef;
+use axum::http::HeaderValue;
 use axum_extra::extract::cookie::Key;
 use bantin_app::{App, ChangeSink, Follower};
-use bantin_core::UnixTime;
+use bantin_core::{HtmlPolicy, UnixTime};
 use bantin_store::{Change, Store};
 
 use crate::assets::Assets;
@@ -35,6 +36,8 @@ struct Inner {
     site: Arc<SiteCache>,
     limiters: Limiters,
     follower: Arc<Follower>,
+    html: HtmlPolicy,
+    csp: HeaderValue,
 }
 
 /// Keeps the category tree current.
@@ -77,7 +80,11 @@ impl AppState {
             sinks.push(cache.clone());
         }
         let follower = Follower::start(app.store().clone(), sinks).await?;
+        let html = HtmlPolicy::new(settings.embeds.clone());
+        let csp = crate::settings::content_security_policy(&settings.embeds);
         Ok(Self(Arc::new(Inner {
+            html,
+            csp,
             limiters: Limiters::new(&settings),
             signer: Signer::new(secret),
             cookie_key: Key::from(secret),
@@ -106,6 +113,17 @@ impl AppState {
     /// Now, by the application clock.
     pub fn now(&self) -> UnixTime {
         self.0.app.now()
+    }
+
+    /// The sanitiser's allow-list, with this site's embed hosts: every article body written
+    /// through the web passes it.
+    pub fn html(&self) -> &HtmlPolicy {
+        &self.0.html
+    }
+
+    /// The `Content-Security-Policy` of every response.
+    pub fn csp(&self) -> &HeaderValue {
+        &self.0.csp
     }
 
     /// Web settings.

@@ -115,6 +115,10 @@ pub struct ServeArgs {
     /// The site's public address for links in emails, e.g. https://example.vn.
     #[arg(long, env = "BANTIN_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
+    /// Where frames in article bodies may come from: comma-separated URL prefixes
+    /// (https://host/path/), or "none". Default: YouTube's embed players.
+    #[arg(long, env = "BANTIN_EMBED_HOSTS", value_name = "PREFIXES")]
+    pub embed_hosts: Option<String>,
     /// Seconds a client has to send a whole request head.
     #[arg(long, env = "BANTIN_HEADER_READ_TIMEOUT", value_name = "S")]
     pub header_read_timeout: Option<String>,
@@ -161,6 +165,7 @@ struct FileSettings {
     smtp_url: Option<String>,
     mail_from: Option<String>,
     public_url: Option<String>,
+    embed_hosts: Option<String>,
     header_read_timeout: Option<i64>,
     keep_alive_timeout: Option<i64>,
     max_open_connections: Option<i64>,
@@ -493,6 +498,11 @@ impl Settings {
                 .as_deref()
                 .unwrap_or("none"),
         )?;
+        let embeds = match serve.embed_hosts.clone().or(file.embed_hosts) {
+            Some(list) => bantin_core::EmbedHosts::parse(&list)
+                .map_err(|e| anyhow::anyhow!("{e} in {}", names("embed_hosts")))?,
+            None => bantin_core::EmbedHosts::default(),
+        };
         let public_url = serve.public_url.clone().or(file.public_url);
         if let Some(u) = &public_url
             && !(u.starts_with("https://") || u.starts_with("http://"))
@@ -571,6 +581,7 @@ impl Settings {
             totp_required_roles: two_step_roles,
             mailer,
             public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
+            embeds,
             ..defaults
         };
         Ok(Self {
@@ -631,6 +642,7 @@ mod tests {
         "trusted_proxy_hops",
         "page_cache_mib",
         "public_url",
+        "embed_hosts",
         "session_idle_timeout",
         "two_step_roles",
         "smtp_url",
@@ -755,6 +767,20 @@ mod tests {
             ..Default::default()
         });
         assert!(err.contains("BANTIN_SMTP_URL"), "{err}");
+        let err = bad(ServeArgs {
+            embed_hosts: Some("https://www.youtube.com".into()),
+            ..Default::default()
+        });
+        assert!(err.contains("BANTIN_EMBED_HOSTS"), "{err}");
+        let vimeo = Settings::load(
+            &common(&dir),
+            &ServeArgs {
+                embed_hosts: Some("https://player.vimeo.com/video/".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(vimeo.web.embeds.origins(), ["https://player.vimeo.com"]);
         let ok = Settings::load(
             &common(&dir),
             &ServeArgs {

@@ -13,9 +13,7 @@ use bantin_app::{AppError, Editing};
 use bantin_core::access::Capability;
 use bantin_core::time::{day_start, format_local_input, parse_local_input};
 use bantin_core::workflow::{Action, ExpiryAction, Subject, next_status};
-use bantin_core::{
-    ArticleId, ArticleStatus, CategoryId, SanitizedHtml, Slug, format_date_time, nfc,
-};
+use bantin_core::{ArticleId, ArticleStatus, CategoryId, Slug, format_date_time, nfc};
 use bantin_store::{Article, ArticleFilter, ArticleOptions, ArticleSort, NewArticle};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
@@ -588,7 +586,7 @@ impl ArticleForm {
             title,
             slug,
             lead: lead.unwrap_or_default(),
-            body: SanitizedHtml::sanitize(&self.body),
+            body: state.html().sanitize(&self.body),
             image_url: Some(image_url.to_owned()).filter(|u| !u.is_empty()),
             image_alt: alt.unwrap_or_default(),
             image_caption: caption.unwrap_or_default(),

@@ -501,3 +501,51 @@ async fn the_dashboard_shows_who_must_act_next() {
         "an editor reviews nothing"
     );
 }
+
+#[tokio::test]
+async fn embedded_frames_follow_the_embed_hosts_setting() {
+    let settings = bantin_web::WebSettings {
+        embeds: bantin_core::EmbedHosts::parse("https://player.vimeo.com/video/").unwrap(),
+        ..Default::default()
+    };
+    let app = TestApp::with_settings(settings).await;
+    let csp = app
+        .get("/")
+        .await
+        .header("content-security-policy")
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("frame-src https://player.vimeo.com;"), "{csp}");
+    assert!(!csp.contains("youtube"), "{csp}");
+    app.add_user("bientap", Role::Editor).await;
+    let cat = category(&app, "xay-dung-dang").await;
+    let mut a = Agent::new(&app, "198.51.100.130:4000");
+    a.sign_in("bientap", PASSWORD).await;
+    let body = r#"<iframe src="https://player.vimeo.com/video/76979871"></iframe><iframe src="https://www.youtube.com/embed/x"></iframe>"#;
+    let id = create(&mut a, cat, "Bài có video", &[("body", body)]).await;
+    let stored = app.store().article(id).await.unwrap().unwrap();
+    assert!(
+        stored
+            .body()
+            .as_str()
+            .contains("player.vimeo.com/video/76979871")
+    );
+    assert!(
+        !stored.body().as_str().contains("youtube"),
+        "{}",
+        stored.body().as_str()
+    );
+
+    let none = bantin_web::WebSettings {
+        embeds: bantin_core::EmbedHosts::none(),
+        ..Default::default()
+    };
+    let app = TestApp::with_settings(none).await;
+    let csp = app
+        .get("/")
+        .await
+        .header("content-security-policy")
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("frame-src 'none'"), "{csp}");
+}
