@@ -72,6 +72,32 @@ fn placement(a: &NewArticle) -> ArticlePlacement {
     }
 }
 
+/// Why an article's content is written: what its revision note and audit entry say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Write {
+    /// An edit (or an import's overwrite).
+    Edit,
+    /// The content of this earlier revision brought back.
+    Restore(i64),
+}
+
+impl Write {
+    /// The revision's note.
+    pub(crate) fn note(self) -> String {
+        match self {
+            Self::Edit => String::new(),
+            Self::Restore(from) => format!("{}{from}", crate::history::RESTORED_NOTE),
+        }
+    }
+
+    fn audit_action(self) -> &'static str {
+        match self {
+            Self::Edit => "article.updated",
+            Self::Restore(_) => "article.restored",
+        }
+    }
+}
+
 impl App {
     /// Creates a category.
     pub async fn create_category(&self, actor: &Actor, c: &CategoryDraft) -> Result<CategoryId> {
@@ -161,7 +187,9 @@ impl App {
     /// Replaces an article's content, categories and tags (an edit), whatever its revision
     /// (imports and tools; the newsroom saves with [`App::save_article`]).
     pub async fn update_article(&self, actor: &Actor, id: ArticleId, a: &NewArticle) -> Result<()> {
-        self.write_article(actor, id, a, None).await.map(|_| ())
+        self.write_article(actor, id, a, None, Write::Edit)
+            .await
+            .map(|_| ())
     }
 
     /// Saves an edit made from revision `base`: refused with [`AppError::Stale`] when someone
@@ -189,15 +217,19 @@ impl App {
         }
         let mut a = a.clone();
         a.status = current.status();
-        self.write_article(actor, id, &a, Some(base)).await
+        self.write_article(actor, id, &a, Some(base), Write::Edit)
+            .await
     }
 
-    async fn write_article(
+    /// Writes `a` over article `id` as a new revision (from revision `base`, if given),
+    /// recording why (`write`) in the revision note and the audit log.
+    pub(crate) async fn write_article(
         &self,
         actor: &Actor,
         id: ArticleId,
         a: &NewArticle,
         base: Option<i64>,
+        write: Write,
     ) -> Result<i64> {
         let now = self.now();
         let mut tx = self.store().begin().await?;
@@ -207,7 +239,8 @@ impl App {
             Saved::Stale(current) => return Err(AppError::Stale(current)),
             Saved::Missing => return Err(AppError::NotFound),
         };
-        tx.record_revision(id, actor.user_id, "", now).await?;
+        tx.record_revision(id, actor.user_id, &write.note(), now)
+            .await?;
         if let Some(user) = actor.user_id {
             // Saved for real: the autosaved text is no longer newer.
             tx.drop_autosave(id, user).await?;
@@ -215,11 +248,13 @@ impl App {
         tx.record_change(&article_change(id, Some(&before), &placement(a)), now)
             .await?;
         tx.audit(
-            &actor.entry(
-                "article.updated",
-                &format!("article:{id}"),
-                &format!("revision {revision}"),
-            ),
+            &actor.entry(write.audit_action(), &format!("article:{id}"), &{
+                let mut detail = format!("revision {revision}");
+                if let Write::Restore(from) = write {
+                    detail.push_str(&format!(" from revision {from}"));
+                }
+                detail
+            }),
             now,
         )
         .await?;
