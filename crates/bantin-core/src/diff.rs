@@ -236,6 +236,25 @@ fn cell(line: usize, values: impl IntoIterator<Item = (bool, String)>) -> Cell {
             _ => segments.push(Segment { text, changed }),
         }
     }
+    // White space between two changed words is part of the change: "<del>Bản nháp</del>",
+    // not two marks.
+    for i in 1..segments.len().saturating_sub(1) {
+        if !segments[i].changed
+            && segments[i].text.trim().is_empty()
+            && segments[i - 1].changed
+            && segments[i + 1].changed
+        {
+            segments[i].changed = true;
+        }
+    }
+    let mut merged: Vec<Segment> = Vec::with_capacity(segments.len());
+    for s in segments {
+        match merged.last_mut() {
+            Some(last) if last.changed == s.changed => last.text.push_str(&s.text),
+            _ => merged.push(s),
+        }
+    }
+    let mut segments = merged;
     // A changed line with nothing marked (too different to compare word by word) is changed
     // as a whole.
     if !segments.iter().any(|s| s.changed) {
@@ -407,6 +426,14 @@ mod tests {
         assert!(changed[1].left.is_none());
         assert_eq!(changed[1].right.as_ref().unwrap().segments[0].text, "Bốn");
         assert!(side_by_side(&old, &old).is_empty());
+        let rows = side_by_side(&lines(&["Bản nháp"]), &lines(&["Chờ duyệt"]));
+        assert_eq!(
+            rows[0].left.as_ref().unwrap().segments,
+            vec![Segment {
+                text: "Bản nháp".into(),
+                changed: true
+            }]
+        );
     }
 
     #[test]
