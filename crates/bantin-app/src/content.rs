@@ -234,6 +234,7 @@ impl App {
         let now = self.now();
         let mut tx = self.store().begin().await?;
         let before = tx.article_placement(id).await?.ok_or(AppError::NotFound)?;
+        tx.keep_original_revision(id).await?;
         let revision = match tx.update_article(id, a, base, actor.user_id, now).await? {
             Saved::Revision(r) => r,
             Saved::Stale(current) => return Err(AppError::Stale(current)),
@@ -288,6 +289,7 @@ impl App {
         }
         let mut tx = self.store().begin().await?;
         let before = tx.article_placement(id).await?.ok_or(AppError::NotFound)?;
+        tx.keep_original_revision(id).await?;
         let reason = if next == ArticleStatus::Rejected {
             reason
         } else {

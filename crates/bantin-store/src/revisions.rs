@@ -4,7 +4,7 @@
 
 use bantin_core::{ArticleId, ArticleStatus, CategoryId, SanitizedHtml, UnixTime, UserId};
 
-use crate::{Result, Store, with_db};
+use crate::{Result, Store, Tx, with_db, with_tx};
 
 /// Most revisions the history lists.
 pub const HISTORY_MAX: i64 = 500;
@@ -160,5 +160,30 @@ impl Store {
             .await
         })?;
         Ok(rows)
+    }
+}
+
+impl Tx {
+    /// Keeps the article as it is now as its first revision if it has none yet (imported,
+    /// demo content, or written before revisions were kept), dated by its last change: called
+    /// before the first change the newsroom makes, so the original stays in the history.
+    pub async fn keep_original_revision(&mut self, id: ArticleId) -> Result<()> {
+        with_tx!(self, |c| {
+            sqlx::query(
+                "INSERT INTO article_revisions (article_id, revision, at, user_id, status, title, lead, body_html,
+                                                image_url, image_alt, image_caption, author, source, category_id,
+                                                publish_at, expire_at, note)
+                 SELECT id, revision, updated_at, COALESCE(updated_by, created_by), status, title, lead, body_html,
+                        image_url, image_alt, image_caption, author, source, category_id, publish_at, expire_at, ''
+                 FROM articles a WHERE id = $1
+                   AND NOT EXISTS (SELECT 1 FROM article_revisions r WHERE r.article_id = a.id)
+                 ON CONFLICT (article_id, revision) DO NOTHING",
+            )
+            .bind(id)
+            .execute(&mut *c)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
     }
 }

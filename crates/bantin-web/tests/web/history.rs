@@ -507,3 +507,50 @@ async fn history_diff_and_restore_refuse_what_they_should() {
     let body = app.store().article(id).await.unwrap().unwrap().body();
     assert!(body.as_str().contains("Ba."));
 }
+
+#[tokio::test]
+async fn imported_articles_keep_their_original_as_the_first_revision() {
+    let app = TestApp::with_demo().await;
+    account(&app, "duyetbai", "Trần Văn Duyệt", Role::EditorInChief, &[]).await;
+    let cat = category(&app, "xay-dung-dang").await.to_string();
+    let (id, url) = app.seed().await;
+    let original = app.store().article(id).await.unwrap().unwrap();
+    assert!(app.store().article_history(id).await.unwrap().is_empty());
+    let mut chief = Agent::new(&app, "198.51.100.147:4000");
+    chief.sign_in("duyetbai", PASSWORD).await;
+    let page = chief.get(&format!("/admin/articles/{id}/history")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("chưa có phiên bản"));
+
+    app.advance(60);
+    save(
+        &mut chief,
+        id,
+        &cat,
+        SEED_TITLE,
+        "<p>Thay toàn bộ nội dung.</p>",
+    )
+    .await;
+    let history = app.store().article_history(id).await.unwrap();
+    let numbers: Vec<i64> = history.iter().map(|r| r.revision).collect();
+    assert_eq!(numbers, vec![2, 1]);
+    assert_eq!(
+        history[1].at, original.updated_at,
+        "dated by its last change"
+    );
+    let page = chief.get(&format!("/admin/articles/{id}/history")).await;
+    assert!(
+        text_of(&page.body).contains("Hệ thống"),
+        "demo content has no author account"
+    );
+
+    app.advance(60);
+    let res = restore(&mut chief, id, 1, 2).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let now = app.store().article(id).await.unwrap().unwrap();
+    assert_eq!(now.body().as_str(), original.body().as_str());
+    app.settle().await;
+    let public = app.get(&url).await;
+    assert_eq!(public.status, StatusCode::OK);
+    assert!(!public.body.contains("Thay toàn bộ nội dung."));
+}
