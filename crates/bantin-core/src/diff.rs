@@ -254,17 +254,22 @@ fn cell(line: usize, values: impl IntoIterator<Item = (bool, String)>) -> Cell {
             _ => merged.push(s),
         }
     }
-    let mut segments = merged;
-    // A changed line with nothing marked (too different to compare word by word) is changed
-    // as a whole.
-    if !segments.iter().any(|s| s.changed) {
-        let text: String = segments.into_iter().map(|s| s.text).collect();
-        segments = vec![Segment {
+    Cell {
+        line,
+        segments: merged,
+    }
+}
+
+/// Marks every line of `cells` changed as a whole: a block removed or added, or lines too
+/// different to compare word by word.
+fn whole(cells: &mut [Cell]) {
+    for c in cells {
+        let text: String = c.segments.drain(..).map(|s| s.text).collect();
+        c.segments = vec![Segment {
             text,
             changed: true,
         }];
     }
-    Cell { line, segments }
 }
 
 fn same(line_left: usize, line_right: usize, text: &str) -> Row {
@@ -349,6 +354,12 @@ pub fn side_by_side(old: &[String], new: &[String]) -> Vec<Row> {
                         ChangeTag::Equal => {}
                     }
                 }
+                let marked =
+                    |cells: &[Cell]| cells.iter().any(|c| c.segments.iter().any(|s| s.changed));
+                if !marked(&left) && !marked(&right) {
+                    whole(&mut left);
+                    whole(&mut right);
+                }
                 let height = left.len().max(right.len());
                 let mut left = left.into_iter();
                 let mut right = right.into_iter();
@@ -426,6 +437,15 @@ mod tests {
         assert!(changed[1].left.is_none());
         assert_eq!(changed[1].right.as_ref().unwrap().segments[0].text, "Bốn");
         assert!(side_by_side(&old, &old).is_empty());
+        // Words added at the end: nothing is marked on the left.
+        let rows = side_by_side(&lines(&["Hội nghị"]), &lines(&["Hội nghị năm 2026"]));
+        assert_eq!(
+            rows[0].left.as_ref().unwrap().segments,
+            vec![Segment {
+                text: "Hội nghị".into(),
+                changed: false
+            }]
+        );
         let rows = side_by_side(&lines(&["Bản nháp"]), &lines(&["Chờ duyệt"]));
         assert_eq!(
             rows[0].left.as_ref().unwrap().segments,
