@@ -396,6 +396,7 @@ pub(crate) async fn restore(
     Parsed(id): Parsed<ArticleId>,
     CsrfForm(f): CsrfForm<RestoreForm>,
 ) -> Result<Response, WebError> {
+    let a = viewable(&state, &cu, id).await?;
     let (Ok(revision), Ok(base)) = (
         f.revision.trim().parse::<i64>(),
         f.base.trim().parse::<i64>(),
@@ -404,7 +405,6 @@ pub(crate) async fn restore(
             state.catalog().get("form.malformed").to_owned(),
         ));
     };
-    let a = viewable(&state, &cu, id).await?;
     match state
         .app()
         .restore_revision(&cu.actor(), &cu.rights, id, revision, base)

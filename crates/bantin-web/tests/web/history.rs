@@ -487,6 +487,15 @@ async fn history_diff_and_restore_refuse_what_they_should() {
         StatusCode::NOT_FOUND
     );
 
+    let csrf = chief.csrf().await;
+    let res = chief
+        .post(
+            &format!("/admin/articles/{id}/restore"),
+            &[("csrf", &csrf), ("revision", "một"), ("base", "3")],
+        )
+        .await;
+    assert_eq!(res.status, StatusCode::BAD_REQUEST);
+
     // A forged form (no token, or another session's) changes nothing.
     let res = chief
         .post(
