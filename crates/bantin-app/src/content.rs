@@ -72,6 +72,32 @@ fn placement(a: &NewArticle) -> ArticlePlacement {
     }
 }
 
+/// Why an article's content is written: what its revision note and audit entry say.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Write {
+    /// An edit (or an import's overwrite).
+    Edit,
+    /// The content of this earlier revision brought back.
+    Restore(i64),
+}
+
+impl Write {
+    /// The revision's note.
+    pub(crate) fn note(self) -> String {
+        match self {
+            Self::Edit => String::new(),
+            Self::Restore(from) => format!("{}{from}", crate::history::RESTORED_NOTE),
+        }
+    }
+
+    fn audit_action(self) -> &'static str {
+        match self {
+            Self::Edit => "article.updated",
+            Self::Restore(_) => "article.restored",
+        }
+    }
+}
+
 impl App {
     /// Creates a category.
     pub async fn create_category(&self, actor: &Actor, c: &CategoryDraft) -> Result<CategoryId> {
@@ -182,7 +208,9 @@ impl App {
     /// Replaces an article's content, categories and tags (an edit), whatever its revision
     /// (imports and tools; the newsroom saves with [`App::save_article`]).
     pub async fn update_article(&self, actor: &Actor, id: ArticleId, a: &NewArticle) -> Result<()> {
-        self.write_article(actor, id, a, None).await.map(|_| ())
+        self.write_article(actor, id, a, None, Write::Edit)
+            .await
+            .map(|_| ())
     }
 
     /// Saves an edit made from revision `base`: refused with [`AppError::Stale`] when someone
@@ -210,29 +238,37 @@ impl App {
         }
         let mut a = a.clone();
         a.status = current.status();
-        match self.write_article(actor, id, &a, Some(base)).await {
+        match self
+            .write_article(actor, id, &a, Some(base), Write::Edit)
+            .await
+        {
             // The same edit sent twice (a double click, a resend): the first one saved it.
             Err(AppError::Stale(now)) if self.store().article_holds(id, &a).await? => Ok(now),
             other => other,
         }
     }
 
-    async fn write_article(
+    /// Writes `a` over article `id` as a new revision (from revision `base`, if given),
+    /// recording why (`write`) in the revision note and the audit log.
+    pub(crate) async fn write_article(
         &self,
         actor: &Actor,
         id: ArticleId,
         a: &NewArticle,
         base: Option<i64>,
+        write: Write,
     ) -> Result<i64> {
         let now = self.now();
         let mut tx = self.store().begin().await?;
         let before = tx.article_placement(id).await?.ok_or(AppError::NotFound)?;
+        tx.keep_original_revision(id).await?;
         let revision = match tx.update_article(id, a, base, actor.user_id, now).await? {
             Saved::Revision(r) => r,
             Saved::Stale(current) => return Err(AppError::Stale(current)),
             Saved::Missing => return Err(AppError::NotFound),
         };
-        tx.record_revision(id, actor.user_id, "", now).await?;
+        tx.record_revision(id, actor.user_id, &write.note(), now)
+            .await?;
         if let Some(user) = actor.user_id {
             // Saved for real: the autosaved text is no longer newer.
             tx.drop_autosave(id, user).await?;
@@ -240,11 +276,13 @@ impl App {
         tx.record_change(&article_change(id, Some(&before), &placement(a)), now)
             .await?;
         tx.audit(
-            &actor.entry(
-                "article.updated",
-                &format!("article:{id}"),
-                &format!("revision {revision}"),
-            ),
+            &actor.entry(write.audit_action(), &format!("article:{id}"), &{
+                let mut detail = format!("revision {revision}");
+                if let Write::Restore(from) = write {
+                    detail.push_str(&format!(" from revision {from}"));
+                }
+                detail
+            }),
             now,
         )
         .await?;
@@ -278,6 +316,7 @@ impl App {
         }
         let mut tx = self.store().begin().await?;
         let before = tx.article_placement(id).await?.ok_or(AppError::NotFound)?;
+        tx.keep_original_revision(id).await?;
         let reason = if next == ArticleStatus::Rejected {
             reason
         } else {

@@ -5,6 +5,7 @@
 pub mod access;
 pub mod account;
 pub mod article;
+pub mod diff;
 pub mod html;
 pub mod ids;
 pub mod rating;

@@ -65,6 +65,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/admin/article_edit.html"),
     ),
     (
+        "admin/article_history.html",
+        include_str!("../templates/admin/article_history.html"),
+    ),
+    (
+        "admin/article_diff.html",
+        include_str!("../templates/admin/article_diff.html"),
+    ),
+    (
         "admin/message.html",
         include_str!("../templates/admin/message.html"),
     ),

@@ -6,6 +6,7 @@ mod account;
 mod articles;
 mod audit;
 mod dashboard;
+mod history;
 mod login;
 mod page;
 mod reset;
@@ -278,6 +279,27 @@ fn entries() -> Vec<Entry> {
             "/admin/articles/1/autosave",
             Allowed(Write),
             post(articles::autosave),
+        ),
+        entry(
+            g.clone(),
+            "/admin/articles/{id}/history",
+            "/admin/articles/1/history",
+            Allowed(Write),
+            get(history::history),
+        ),
+        entry(
+            g.clone(),
+            "/admin/articles/{id}/diff",
+            "/admin/articles/1/diff?a=1&b=1",
+            Allowed(Write),
+            get(history::diff),
+        ),
+        entry(
+            p.clone(),
+            "/admin/articles/{id}/restore",
+            "/admin/articles/1/restore",
+            Allowed(Write),
+            post(history::restore),
         ),
         entry(
             g.clone(),

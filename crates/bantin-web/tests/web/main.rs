@@ -11,6 +11,7 @@ mod admin_browser;
 mod article_page;
 mod browser;
 mod editor;
+mod history;
 mod lists;
 mod newsroom;
 mod newsroom_browser;
