@@ -32,6 +32,21 @@ const SOURCES: &[(&str, &str, &str)] = &[
         include_str!("../assets/article.js"),
     ),
     (
+        "print.css",
+        "text/css; charset=utf-8",
+        include_str!("../assets/print.css"),
+    ),
+    (
+        "share.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/share.js"),
+    ),
+    (
+        "logo.svg",
+        "image/svg+xml",
+        include_str!("../assets/logo.svg"),
+    ),
+    (
         "admin.css",
         "text/css; charset=utf-8",
         include_str!("../assets/admin.css"),

@@ -19,6 +19,7 @@ use crate::AppState;
 use crate::assets::{brotli, gzip, preferred_encoding};
 use crate::auth::session_token;
 use crate::client_ip::ClientIp;
+use crate::origin::origin_of;
 use crate::page_cache::{CacheTags, CachedPage};
 use crate::routes::is_reader_page;
 use crate::views::ViewedArticle;
@@ -35,13 +36,14 @@ const MAX_BODY: usize = 4 * 1024 * 1024;
 /// or repeated parameter: the handler answers 400).
 pub(crate) fn cache_key(path: &str, query: Option<&str>) -> Option<String> {
     let q = PageQuery::parse(query).ok()?;
-    let (uses_page, uses_notice) = if path == "/" {
-        (false, false)
-    } else if path.ends_with(".html") {
-        (false, true)
-    } else {
-        (true, false)
-    };
+    let (uses_page, uses_notice) =
+        if path == "/" || path.ends_with(".xml") || path.ends_with(".txt") {
+            (false, false)
+        } else if path.ends_with(".html") {
+            (false, true)
+        } else {
+            (true, false)
+        };
     Some(format!("{path}{}", q.canonical(uses_page, uses_notice)))
 }
 
@@ -113,6 +115,12 @@ pub(crate) async fn layer(
     let Some(key) = cache_key(req.uri().path(), req.uri().query()) else {
         return next.run(req).await;
     };
+    // Pages hold absolute URLs made with the request's origin (unless `public_url` fixes
+    // it): one entry per origin, and only allowed hosts make one.
+    let key = match origin_of(&state, req.headers()).0 {
+        Some(origin) => format!("{origin}{key}"),
+        None => key,
+    };
     let now = state.now();
     if let Some(page) = cache.pages().get(&key).await {
         if cache.is_current(&page) {
@@ -170,10 +178,13 @@ async fn store(seq: u64, now: UnixTime, res: Response) -> Result<Arc<CachedPage>
         && !res.headers().contains_key(header::SET_COOKIE)
         && !res.headers().contains_key(header::CONTENT_ENCODING)
         && res.extensions().get::<CacheTags>().is_some()
-        && res
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+        && res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+            let v = v.as_bytes();
+            v.starts_with(b"text/html")
+                || v.starts_with(b"application/rss+xml")
+                || v.starts_with(b"application/xml")
+                || v.starts_with(b"text/plain")
+        });
     if !cacheable {
         return Err(res);
     }

@@ -6,6 +6,7 @@ use minijinja::context;
 use serde::Serialize;
 
 use crate::AppState;
+use crate::origin::Origin;
 use crate::site::Site;
 
 /// Template value of any serialisable Rust value.
@@ -13,24 +14,85 @@ pub fn ser<T: Serialize>(v: T) -> minijinja::Value {
     minijinja::Value::from(minijinja::value::Serde(v))
 }
 
+/// What a page says about itself in `<head>`: for search engines, feed readers and social
+/// networks.
+#[derive(Default)]
+pub struct Head<'a> {
+    /// The page's own title (the site name is added).
+    pub title: &'a str,
+    /// The meta description.
+    pub description: &'a str,
+    /// The canonical path (made absolute with the origin).
+    pub path: &'a str,
+    /// Previous and next pages of a paged list (paths).
+    pub prev: Option<String>,
+    /// See `prev`.
+    pub next: Option<String>,
+    /// `article` or `website` (the default).
+    pub og_type: &'a str,
+    /// The page's image (path or absolute URL) and its alternative text.
+    pub image: Option<(&'a str, &'a str)>,
+    /// Feeds to announce (path, title), besides the site's own.
+    pub feeds: Vec<(String, String)>,
+    /// JSON-LD objects describing the page.
+    pub json_ld: Vec<serde_json::Value>,
+}
+
+/// JSON for a `<script type="application/ld+json">` block: `<`, `>` and `&` are written as
+/// `\u` escapes, so no text inside (a title holding `</script>`) can end the block.
+pub fn json_ld_block(values: &[serde_json::Value]) -> Option<minijinja::Value> {
+    if values.is_empty() {
+        return None;
+    }
+    let one = if values.len() == 1 {
+        values[0].clone()
+    } else {
+        serde_json::Value::Array(values.to_vec())
+    };
+    let json = serde_json::to_string(&one).ok()?;
+    let safe = json
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026");
+    Some(minijinja::Value::from_safe_string(safe))
+}
+
 /// The parts of every page's layout.
 pub fn layout(
     state: &AppState,
     site: Option<&Site>,
-    title: &str,
-    description: &str,
-    canonical: &str,
+    origin: &Origin,
+    head: Head<'_>,
 ) -> minijinja::Value {
-    let full_title = if title.is_empty() {
-        state.settings().site_name.clone()
+    let s = state.settings();
+    let full_title = if head.title.is_empty() {
+        s.site_name.clone()
     } else {
-        format!("{title} - {}", state.settings().site_name)
+        format!("{} - {}", head.title, s.site_name)
     };
+    let absolute = |u: &str| {
+        if u.starts_with("https://") || u.starts_with("http://") {
+            u.to_owned()
+        } else {
+            origin.url(u)
+        }
+    };
+    let mut feeds = vec![(origin.url(crate::routes::SITE_FEED), s.site_name.clone())];
+    feeds.extend(head.feeds.iter().map(|(p, t)| (origin.url(p), t.clone())));
     context! {
         lang => state.catalog().get("lang.code"),
+        locale => state.catalog().get("lang.locale"),
         title => full_title,
-        description => description,
-        canonical => canonical,
+        page_title => if head.title.is_empty() { s.site_name.as_str() } else { head.title },
+        description => head.description,
+        canonical => (!head.path.is_empty()).then(|| origin.url(head.path)),
+        prev => head.prev.as_deref().map(|p| origin.url(p)),
+        next => head.next.as_deref().map(|p| origin.url(p)),
+        og_type => if head.og_type.is_empty() { "website" } else { head.og_type },
+        image => head.image.map(|(u, _)| absolute(u)),
+        image_alt => head.image.map(|(_, a)| a),
+        feeds => feeds.into_iter().map(|(url, title)| context! { url => url, title => title }).collect::<Vec<_>>(),
+        json_ld => json_ld_block(&head.json_ld),
         nav => ser(site.map(Site::nav).unwrap_or_default()),
     }
 }
@@ -61,7 +123,7 @@ pub async fn error_page(
         None => state.catalog().get("error.500.body").to_owned(),
     };
     let ctx = context! {
-        layout => layout(state, site.as_deref(), &title, "", ""),
+        layout => layout(state, site.as_deref(), &Origin(None), Head { title: &title, ..Head::default() }),
         status => status.as_u16(),
         title => title,
         message => body,

@@ -21,11 +21,13 @@ mod i18n;
 mod layout;
 mod limits;
 mod mail;
+mod origin;
 mod page_cache;
 mod pages;
 mod rating;
 mod render;
 mod routes;
+mod seo;
 mod settings;
 mod signer;
 mod site;
@@ -92,6 +94,14 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::home::home))
         .route("/{category}/", get(pages::category::category))
         .route("/{category}/{file}", get(pages::article::article))
+        .route("/tag/{slug}/", get(pages::tag::tag))
+        .route("/in/{file}", get(pages::article::print))
+        .route("/rss.xml", get(pages::feeds::site_feed))
+        .route("/{category}/rss.xml", get(pages::feeds::category_feed))
+        .route("/sitemap.xml", get(pages::feeds::sitemap_index))
+        .route("/sitemap-news.xml", get(pages::feeds::sitemap_news))
+        .route("/sitemap-sections.xml", get(pages::feeds::sitemap_sections))
+        .route("/robots.txt", get(pages::feeds::robots))
         .route("/healthz", get(pages::other::healthz))
         .route("/assets/{file}", get(pages::other::asset))
         .route("/rate/{id}", post(rating::rate))

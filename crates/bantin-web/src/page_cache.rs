@@ -32,6 +32,8 @@ pub enum Tag {
     Related(CategoryId),
     /// Which articles the home page lists.
     Home,
+    /// The article sitemaps (which articles are reachable, and when each last changed).
+    Sitemap,
 }
 
 /// The tags of a rendered page, put in its response's extensions by the handler.
@@ -47,11 +49,13 @@ fn purged_by(c: &Change) -> Option<Vec<Tag>> {
         ChangeKind::ArticleEdited => {
             tags.extend(article.map(Tag::Article));
             tags.extend(article.map(Tag::Listed));
+            tags.push(Tag::Sitemap);
         }
         ChangeKind::ArticleListed => {
             tags.extend(article.map(Tag::Article));
             tags.extend(article.map(Tag::Listed));
             tags.push(Tag::Home);
+            tags.push(Tag::Sitemap);
             for cat in &c.categories {
                 tags.push(Tag::Category(*cat));
                 tags.push(Tag::Related(*cat));

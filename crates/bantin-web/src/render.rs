@@ -16,6 +16,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("article.html", include_str!("../templates/article.html")),
     ("error.html", include_str!("../templates/error.html")),
     ("idle.html", include_str!("../templates/idle.html")),
+    ("tag.html", include_str!("../templates/tag.html")),
+    ("print.html", include_str!("../templates/print.html")),
     (
         "admin/base.html",
         include_str!("../templates/admin/base.html"),
@@ -116,6 +118,8 @@ impl Renderer {
         env.add_global("site_name", settings.site_name.clone());
         env.add_global("css_url", assets.url("site.css").to_owned());
         env.add_global("rating_js_url", assets.url("rating.js").to_owned());
+        env.add_global("share_js_url", assets.url("share.js").to_owned());
+        env.add_global("print_css_url", assets.url("print.css").to_owned());
         env.add_filter("thousands", |n: i64| -> String { format_thousands(n) });
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         // minijinja also escapes `/`, which bloats every URL in a page; the five characters

@@ -14,15 +14,28 @@ pub fn form_limit(path: &str) -> usize {
     }
 }
 
+/// The site's RSS feed.
+pub const SITE_FEED: &str = "/rss.xml";
+
+/// The RSS feed of a category (`/{slug}/`).
+pub fn category_feed(category_path: &str) -> String {
+    format!("{category_path}rss.xml")
+}
+
 /// The JSON session endpoint the idle warning talks to (GET: status, POST: keep-alive).
 pub const SESSION_PATH: &str = "/admin/session";
 /// The sign-in page.
 pub const LOGIN_PATH: &str = "/admin/login";
 
-/// Reader pages: `/`, `/{category}/` and `/{category}/{slug}-{id}.html`. Only these are kept
-/// in the page cache.
+/// Reader pages: `/`, `/{category}/`, `/tag/{slug}/`, `/{category}/{slug}-{id}.html`, the
+/// print views, feeds and sitemaps (`.xml`) and `robots.txt`. Only these are kept in the page
+/// cache.
 pub fn is_reader_page(path: &str) -> bool {
-    (path == "/" || path.ends_with('/') || path.ends_with(".html"))
+    (path == "/"
+        || path.ends_with('/')
+        || path.ends_with(".html")
+        || path.ends_with(".xml")
+        || path == "/robots.txt")
         && !path.starts_with("/assets/")
         && !path.starts_with("/media/")
         && !path.starts_with("/admin")

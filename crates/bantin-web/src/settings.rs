@@ -65,6 +65,11 @@ pub struct WebSettings {
     pub hsts: bool,
     /// Where frames embedded in article bodies may come from (URL prefixes).
     pub embeds: bantin_core::EmbedHosts,
+    /// Host names (lower case, no port) whose `Host` header may make absolute URLs when
+    /// `public_url` is not set.
+    pub allowed_hosts: Vec<String>,
+    /// The text of `/robots.txt` (the sitemap's address is added).
+    pub robots_txt: String,
 }
 
 impl Default for WebSettings {
@@ -96,6 +101,12 @@ impl Default for WebSettings {
             public_url: None,
             hsts: false,
             embeds: bantin_core::EmbedHosts::default(),
+            allowed_hosts: vec![
+                "localhost".to_owned(),
+                "127.0.0.1".to_owned(),
+                "[::1]".to_owned(),
+            ],
+            robots_txt: "User-agent: *\nDisallow: /admin/\nDisallow: /in/\n".to_owned(),
         }
     }
 }

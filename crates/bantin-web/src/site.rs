@@ -32,6 +32,18 @@ pub struct Crumb {
     url: String,
 }
 
+impl Crumb {
+    /// Its title.
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// Its path.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
 /// What lists show of an article.
 #[derive(Serialize)]
 pub struct Item {
@@ -139,6 +151,14 @@ impl Site {
                     .collect(),
             })
             .collect()
+    }
+
+    /// The trail of a page outside the category tree: home only.
+    pub fn breadcrumbs_home(&self, home: &str) -> Vec<Crumb> {
+        vec![Crumb {
+            title: home.to_owned(),
+            url: "/".to_owned(),
+        }]
     }
 
     /// Home (titled `home`), then the category's ancestors from the top, then the category.

@@ -119,6 +119,13 @@ pub struct ServeArgs {
     /// (https://host/path/), or "none". Default: YouTube's embed players.
     #[arg(long, env = "BANTIN_EMBED_HOSTS", value_name = "PREFIXES")]
     pub embed_hosts: Option<String>,
+    /// Without public_url, the host names (comma-separated) whose Host header may make the
+    /// site's absolute URLs. Default: localhost, 127.0.0.1, [::1].
+    #[arg(long, env = "BANTIN_ALLOWED_HOSTS", value_name = "HOSTS")]
+    pub allowed_hosts: Option<String>,
+    /// The text of /robots.txt (the sitemap's address is added to it).
+    #[arg(long, env = "BANTIN_ROBOTS_TXT", value_name = "TEXT")]
+    pub robots_txt: Option<String>,
     /// Seconds a client has to send a whole request head.
     #[arg(long, env = "BANTIN_HEADER_READ_TIMEOUT", value_name = "S")]
     pub header_read_timeout: Option<String>,
@@ -166,6 +173,8 @@ struct FileSettings {
     mail_from: Option<String>,
     public_url: Option<String>,
     embed_hosts: Option<String>,
+    allowed_hosts: Option<String>,
+    robots_txt: Option<String>,
     header_read_timeout: Option<i64>,
     keep_alive_timeout: Option<i64>,
     max_open_connections: Option<i64>,
@@ -227,6 +236,38 @@ where
             .map_err(|e| anyhow::anyhow!("invalid value {raw:?} for {}: {e}", names(key))),
         None => Ok(file.unwrap_or(default)),
     }
+}
+
+/// `example.vn, www.example.vn` → lower-case host names; each a DNS name, an IPv4 address or
+/// a bracketed IPv6 address, without a port.
+fn parse_hosts(raw: &str) -> Result<Vec<String>> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|h| !h.is_empty())
+        .map(|h| {
+            let lower = h.to_ascii_lowercase();
+            let ok = if let Some(inner) = lower.strip_prefix('[') {
+                inner
+                    .strip_suffix(']')
+                    .is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok())
+            } else {
+                lower.len() <= 253
+                    && !lower.starts_with(['.', '-'])
+                    && !lower.ends_with(['.', '-'])
+                    && lower
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+            };
+            if ok {
+                Ok(lower)
+            } else {
+                Err(anyhow::anyhow!(
+                    "invalid host {h:?} in {}: expected names like example.vn (no scheme, no port)",
+                    names("allowed_hosts")
+                ))
+            }
+        })
+        .collect()
 }
 
 /// `administrator,editor-in-chief` → the roles; `none` or empty → none.
@@ -503,6 +544,10 @@ impl Settings {
                 .map_err(|e| anyhow::anyhow!("{e} in {}", names("embed_hosts")))?,
             None => bantin_core::EmbedHosts::default(),
         };
+        let allowed_hosts = match serve.allowed_hosts.clone().or(file.allowed_hosts) {
+            Some(list) => parse_hosts(&list)?,
+            None => defaults.allowed_hosts.clone(),
+        };
         let public_url = serve.public_url.clone().or(file.public_url);
         if let Some(u) = &public_url
             && !(u.starts_with("https://") || u.starts_with("http://"))
@@ -582,6 +627,14 @@ impl Settings {
             mailer,
             public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
             embeds,
+            allowed_hosts,
+            robots_txt: match serve.robots_txt.clone().or(file.robots_txt) {
+                Some(text) if text.len() > 64 * 1024 => {
+                    bail!("{} is longer than 64 KiB", names("robots_txt"))
+                }
+                Some(text) => text,
+                None => defaults.robots_txt.clone(),
+            },
             ..defaults
         };
         Ok(Self {
@@ -643,6 +696,8 @@ mod tests {
         "page_cache_mib",
         "public_url",
         "embed_hosts",
+        "allowed_hosts",
+        "robots_txt",
         "session_idle_timeout",
         "two_step_roles",
         "smtp_url",

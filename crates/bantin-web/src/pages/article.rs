@@ -13,8 +13,10 @@ use minijinja::context;
 
 use super::category::{moved_permanently, page_query};
 use crate::client_ip::ClientIp;
-use crate::layout::{layout, ser};
+use crate::layout::{Head, layout, ser};
+use crate::origin::Origin;
 use crate::page_cache::{CacheTags, Tag};
+use crate::seo;
 use crate::site::Site;
 use crate::views::ViewedArticle;
 use crate::{AppState, WebError};
@@ -49,6 +51,7 @@ pub(crate) async fn article(
     uri: Uri,
     RawQuery(query): RawQuery,
     ClientIp(ip): ClientIp,
+    origin: Origin,
     headers: HeaderMap,
 ) -> Result<Response, WebError> {
     let query = page_query(&state, query.as_deref())?;
@@ -92,8 +95,11 @@ pub(crate) async fn article(
     let ctx = article_context(
         &state,
         &site,
+        Address {
+            origin: &origin,
+            canonical: &canonical,
+        },
         &article,
-        &canonical,
         (newer, older),
         tags,
         query.rating_notice,
@@ -104,11 +110,17 @@ pub(crate) async fn article(
     Ok(res)
 }
 
+/// Where an article page is: the origin of absolute URLs and its canonical path.
+struct Address<'a> {
+    origin: &'a Origin,
+    canonical: &'a str,
+}
+
 fn article_context(
     state: &AppState,
     site: &Site,
+    Address { origin, canonical }: Address<'_>,
     a: &Article,
-    canonical: &str,
     (newer, older): (Vec<ArticleSummary>, Vec<ArticleSummary>),
     tags: Vec<String>,
     notice: Option<RatingNotice>,
@@ -127,12 +139,43 @@ fn article_context(
     } else {
         a.lead.clone()
     };
+    let category = site.get(a.category_id);
+    let section = category.map(|c| c.title.as_str());
+    let crumbs = site.breadcrumbs(state.catalog().get("nav.home"), a.category_id);
+    let json_ld = vec![
+        seo::news_article(state, origin, a, canonical, section, &tags),
+        seo::breadcrumbs(origin, &crumbs, Some((&a.title, canonical))),
+    ];
+    let feeds = category
+        .map(|c| {
+            let path = crate::site::category_url(c);
+            vec![(crate::routes::category_feed(&path), c.title.clone())]
+        })
+        .unwrap_or_default();
+    let head = Head {
+        title: &a.title,
+        description: &description,
+        path: canonical,
+        og_type: "article",
+        image: a.image_url.as_deref().map(|u| (u, a.image_alt.as_str())),
+        feeds,
+        json_ld,
+        ..Head::default()
+    };
+    let url = origin.url(canonical);
     context! {
-        layout => layout(state, Some(site), &a.title, &description, canonical),
+        layout => layout(state, Some(site), origin, head),
+        share => context! {
+            url => url.clone(),
+            facebook => format!("https://www.facebook.com/sharer/sharer.php?u={}", encode(&url)),
+            print => print_path(canonical),
+        },
         article => context! {
             id => a.id.get(),
             title => a.title.clone(),
-            url => canonical,
+            url => url,
+            modified => format_rfc3339(a.updated_at.max(a.publish_at), zone),
+            section => section,
             date_line => format_date_line(a.publish_at, zone),
             datetime => format_rfc3339(a.publish_at, zone),
             lead => a.lead.clone(),
@@ -146,7 +189,7 @@ fn article_context(
             tags => tags,
             views => a.view_count,
         },
-        breadcrumbs => ser(site.breadcrumbs(state.catalog().get("nav.home"), a.category_id)),
+        breadcrumbs => ser(crumbs),
         rating => context! {
             total => rating.total,
             count => rating.count,
@@ -159,4 +202,69 @@ fn article_context(
         newer => ser(site.items(zone, &newer)),
         older => ser(site.items(zone, &older)),
     }
+}
+
+/// A URL component, percent-encoded.
+fn encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// The print view of the article at `canonical` (`/{category}/{slug}-{id}.html`):
+/// `/in/{slug}-{id}.html`.
+pub(crate) fn print_path(canonical: &str) -> String {
+    let file = canonical.rsplit('/').next().unwrap_or_default();
+    format!("/in/{file}")
+}
+
+/// `GET /in/{slug}-{id}.html`: the article to print, without the site's chrome: title, date,
+/// lead, pictures with captions, author, source and the article's address.
+pub(crate) async fn print(
+    State(state): State<AppState>,
+    axum::extract::Path(file): axum::extract::Path<String>,
+    uri: Uri,
+    origin: Origin,
+) -> Result<Response, WebError> {
+    let (slug, id) = parse_article_file(&file).ok_or(WebError::NotFound)?;
+    let now = state.now();
+    let a = state
+        .store()
+        .article(ArticleId::new(id))
+        .await?
+        .ok_or(WebError::NotFound)?;
+    if !a.visibility().is_public(now) {
+        return Err(WebError::NotFound);
+    }
+    let site = state.site_cache().get(state.store()).await?;
+    let canonical = site.article_url(a.category_id, &a.slug, a.id);
+    let here = print_path(&canonical);
+    if slug != a.slug || uri.path() != here {
+        return Ok(moved_permanently(&here));
+    }
+    let zone = &state.settings().zone;
+    let body = a.body();
+    let show_image = a
+        .image_url
+        .as_deref()
+        .filter(|url| !body.as_str().contains(*url));
+    let ctx = context! {
+        lang => state.catalog().get("lang.code"),
+        article => context! {
+            title => a.title.clone(),
+            url => origin.url(&canonical),
+            date_line => format_date_line(a.publish_at, zone),
+            datetime => format_rfc3339(a.publish_at, zone),
+            lead => a.lead.clone(),
+            body => minijinja::Value::from_safe_string(body.into_string()),
+            image_url => show_image,
+            image_alt => a.image_alt.clone(),
+            image_caption => a.image_caption.clone(),
+            author => a.author.clone(),
+            source => a.source.clone(),
+        },
+    };
+    let mut res = Html(state.renderer().render("print.html", ctx)?).into_response();
+    // Its text changes with every edit (which purges `Listed`); a vote does not show here.
+    res.extensions_mut()
+        .insert(CacheTags(vec![Tag::Listed(a.id)]));
+    Ok(res)
 }

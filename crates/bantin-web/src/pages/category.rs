@@ -1,7 +1,7 @@
 //! Category pages: `/{category}/?page=N`, the articles of a category and its subcategories,
 //! newest first, with a pager that counts no further than it shows.
 
-use axum::extract::{RawQuery, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use bantin_core::url::PageQuery;
@@ -9,8 +9,10 @@ use bantin_core::{CategoryStatus, Slug};
 use minijinja::context;
 
 use crate::extract::Parsed;
-use crate::layout::{layout, ser};
+use crate::layout::{Head, layout, ser};
+use crate::origin::Origin;
 use crate::page_cache::{CacheTags, Tag};
+use crate::seo;
 use crate::site::category_url;
 use crate::{AppState, WebError};
 
@@ -33,8 +35,14 @@ pub(crate) fn page_query(state: &AppState, raw: Option<&str>) -> Result<PageQuer
 /// `GET /{category}`: categories live under a trailing slash.
 pub(crate) async fn category_without_slash(
     State(state): State<AppState>,
-    Parsed(slug): Parsed<Slug>,
+    Path(segment): Path<String>,
+    origin: Origin,
 ) -> Result<Response, WebError> {
+    // Numbered sitemaps live at the top too (`/sitemap-articles-3.xml`).
+    if let Some(res) = super::feeds::top_file(&state, &origin, &segment).await {
+        return res;
+    }
+    let slug = Slug::parse(&segment).map_err(|_| WebError::NotFound)?;
     let site = state.site_cache().get(state.store()).await?;
     let c = site.by_slug(slug.as_str()).ok_or(WebError::NotFound)?;
     Ok(moved_permanently(&category_url(c)))
@@ -46,6 +54,7 @@ pub(crate) async fn category(
     Parsed(slug): Parsed<Slug>,
     uri: Uri,
     RawQuery(query): RawQuery,
+    origin: Origin,
 ) -> Result<Response, WebError> {
     let page = i64::from(page_query(&state, query.as_deref())?.page.unwrap_or(1));
     let site = state.site_cache().get(state.store()).await?;
@@ -65,35 +74,17 @@ pub(crate) async fn category(
     let now = state.now();
     let zone = &state.settings().zone;
     let per_page = state.settings().per_page.max(1);
-    // Count only as far as the pager shows (five pages ahead), so deep archives cost nothing
-    // until someone pages into them.
-    const AHEAD: i64 = 5;
-    let horizon = (page + AHEAD) * per_page;
     let counted = state
         .store()
-        .category_article_count(c.id, now, horizon + 1)
+        .category_article_count(c.id, now, Paging::horizon(page, per_page) + 1)
         .await?;
-    let more_beyond = counted > horizon;
-    let last_known = ((counted.min(horizon) + per_page - 1) / per_page).max(1);
-    if page > last_known {
-        return Err(WebError::NotFound);
-    }
+    let paging = Paging::new(page, per_page, counted).ok_or(WebError::NotFound)?;
+    let last_known = paging.last_known;
     let list = state
         .store()
         .category_articles(c.id, now, per_page, (page - 1) * per_page)
         .await?;
-    let pages: Vec<_> = (1..=last_known)
-        .filter(|p| *p == 1 || (*p == last_known && !more_beyond) || (p - page).abs() <= 2)
-        .map(|p| context! { n => p, url => page_url(p), current => p == page })
-        .collect();
-    let pager = context! {
-        page => page,
-        last => if more_beyond { last_known + 1 } else { last_known },
-        more => more_beyond,
-        prev_url => (page > 1).then(|| page_url(page - 1)),
-        next_url => (page < last_known).then(|| page_url(page + 1)),
-        pages => pages,
-    };
+    let pager = paging.context(&page_url);
     let subcategories: Vec<_> = site
         .children(Some(c.id))
         .filter(|c| c.status() == CategoryStatus::Active)
@@ -112,10 +103,22 @@ pub(crate) async fn category(
     };
     let mut tags: Vec<Tag> = site.subtree(c.id).into_iter().map(Tag::Category).collect();
     tags.extend(list.iter().map(|a| Tag::Listed(a.id)));
+    let crumbs = site.breadcrumbs(state.catalog().get("nav.home"), c.id);
+    let path = page_url(page);
+    let head = Head {
+        title: &title,
+        description: &c.description,
+        path: &path,
+        prev: (page > 1).then(|| page_url(page - 1)),
+        next: (page < last_known).then(|| page_url(page + 1)),
+        feeds: vec![(crate::routes::category_feed(&base), c.title.clone())],
+        json_ld: vec![seo::breadcrumbs(&origin, &crumbs, None)],
+        ..Head::default()
+    };
     let ctx = context! {
-        layout => layout(&state, Some(&*site), &title, &c.description, &page_url(page)),
+        layout => layout(&state, Some(&*site), &origin, head),
         category => context! { title => c.title.clone(), description => c.description.clone(), url => base.clone() },
-        breadcrumbs => ser(site.breadcrumbs(state.catalog().get("nav.home"), c.id)),
+        breadcrumbs => ser(crumbs),
         subcategories => subcategories,
         items => ser(site.items(zone, &list)),
         pager => pager,
@@ -123,4 +126,52 @@ pub(crate) async fn category(
     let mut res = Html(state.renderer().render("category.html", ctx)?).into_response();
     res.extensions_mut().insert(CacheTags(tags));
     Ok(res)
+}
+
+/// Where a paged list stands: counting only as far as the pager shows (five pages ahead), so
+/// deep archives cost nothing until someone pages into them.
+pub(crate) struct Paging {
+    page: i64,
+    /// The last page known to exist.
+    pub(crate) last_known: i64,
+    more_beyond: bool,
+}
+
+impl Paging {
+    const AHEAD: i64 = 5;
+
+    /// How many items to count (at most) for page `page`.
+    pub(crate) fn horizon(page: i64, per_page: i64) -> i64 {
+        (page + Self::AHEAD) * per_page
+    }
+
+    /// The paging of page `page` given `counted` items (counted to the horizon plus one);
+    /// `None` when the page is beyond the last.
+    pub(crate) fn new(page: i64, per_page: i64, counted: i64) -> Option<Self> {
+        let horizon = Self::horizon(page, per_page);
+        let more_beyond = counted > horizon;
+        let last_known = ((counted.min(horizon) + per_page - 1) / per_page).max(1);
+        (page <= last_known).then_some(Self {
+            page,
+            last_known,
+            more_beyond,
+        })
+    }
+
+    /// The pager's template values, with `url` giving each page's address.
+    pub(crate) fn context(&self, url: &dyn Fn(i64) -> String) -> minijinja::Value {
+        let (page, last_known) = (self.page, self.last_known);
+        let pages: Vec<_> = (1..=last_known)
+            .filter(|p| *p == 1 || (*p == last_known && !self.more_beyond) || (p - page).abs() <= 2)
+            .map(|p| context! { n => p, url => url(p), current => p == page })
+            .collect();
+        context! {
+            page => page,
+            last => if self.more_beyond { last_known + 1 } else { last_known },
+            more => self.more_beyond,
+            prev_url => (page > 1).then(|| url(page - 1)),
+            next_url => (page < last_known).then(|| url(page + 1)),
+            pages => pages,
+        }
+    }
 }

@@ -4,8 +4,10 @@ use axum::extract::{RawQuery, State};
 use axum::response::{Html, IntoResponse, Response};
 use minijinja::context;
 
-use crate::layout::{layout, ser};
+use crate::layout::{Head, layout, ser};
+use crate::origin::Origin;
 use crate::page_cache::{CacheTags, Tag};
+use crate::seo;
 use crate::site::category_url;
 use crate::{AppState, WebError};
 
@@ -13,6 +15,7 @@ use crate::{AppState, WebError};
 pub(crate) async fn home(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
+    origin: Origin,
 ) -> Result<Response, WebError> {
     // Read like every reader page, so the cache key and the page always agree.
     super::category::page_query(&state, query.as_deref())?;
@@ -44,7 +47,12 @@ pub(crate) async fn home(
             .map(|a| Tag::Listed(a.id)),
     );
     let ctx = context! {
-        layout => layout(&state, Some(&*site), "", &s.site_name, "/"),
+        layout => layout(&state, Some(&*site), &origin, Head {
+            description: &s.site_name,
+            path: "/",
+            json_ld: seo::home(&state, &origin),
+            ..Head::default()
+        }),
         latest => ser(site.items(zone, &latest)),
         blocks => blocks,
     };

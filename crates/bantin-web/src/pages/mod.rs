@@ -3,5 +3,7 @@
 
 pub(crate) mod article;
 pub(crate) mod category;
+pub(crate) mod feeds;
 pub(crate) mod home;
 pub(crate) mod other;
+pub(crate) mod tag;

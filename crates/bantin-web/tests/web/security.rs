@@ -730,6 +730,12 @@ fn assert_strict_csp(res: &TestResponse, what: &str) {
     }
 }
 
+/// The original-case text of `len` bytes at `part` (a slice of `lower`) in `html`.
+fn html_slice(html: &str, lower: &str, part: &str, len: usize) -> String {
+    let at = part.as_ptr() as usize - lower.as_ptr() as usize;
+    html[at..at + len].to_owned()
+}
+
 /// No script runs from the page itself: every `<script>` has a `src` and no body, no tag has
 /// an `on…=` handler, no link is `javascript:`.
 fn assert_no_inline_script(html: &str, what: &str) {
@@ -740,6 +746,17 @@ fn assert_no_inline_script(html: &str, what: &str) {
             break;
         };
         let tag = &rest[start + 1..start + len];
+        if tag.starts_with("script type=\"application/ld+json\"") {
+            // Data for search engines, not a script: never run, and JSON that cannot end its
+            // block early (no `<` in it at all).
+            let body = &rest[start + len + 1..];
+            let end = body.find("</script>").expect("the data block ends");
+            assert!(!body[..end].contains('<'), "{what}: markup in JSON-LD");
+            serde_json::from_str::<serde_json::Value>(&html_slice(html, &lower, body, end))
+                .unwrap_or_else(|e| panic!("{what}: JSON-LD does not parse: {e}"));
+            rest = &rest[start + len + 1 + end..];
+            continue;
+        }
         if tag.starts_with("script") {
             assert!(tag.contains(" src="), "{what}: inline script <{tag}>");
             assert!(
