@@ -152,6 +152,11 @@ macro_rules! bind_content {
 /// both backends, expanded inside each arm of `with_db!`).
 macro_rules! write_links {
     ($tx:ident, $id:expr, $a:expr, $tags:expr) => {
+        sqlx::query("UPDATE articles SET author_slug = $1 WHERE id = $2")
+            .bind(author_slug(&$a.author))
+            .bind($id)
+            .execute(&mut *$tx)
+            .await?;
         for category_id in
             std::iter::once($a.category_id).chain($a.extra_category_ids.iter().copied())
         {
@@ -183,6 +188,13 @@ macro_rules! write_links {
             .await?;
         }
     };
+}
+
+/// The URL segment of an author line's page (`/tac-gia/{slug}/`), empty without an author.
+pub fn author_slug(author: &str) -> String {
+    Slug::from_title(&nfc(author.trim()))
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_default()
 }
 
 /// An article's derived values: NFC title, slug (given or from the title), distinct tags.

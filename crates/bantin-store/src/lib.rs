@@ -5,7 +5,7 @@
 use std::str::FromStr;
 use std::time::Duration;
 
-use bantin_core::ChangeId;
+use bantin_core::{ArticleId, ChangeId};
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
@@ -26,6 +26,7 @@ mod schema;
 mod sessions;
 mod users;
 
+pub use articles::author_slug;
 pub use articles::{
     ArticleFilter, ArticleOptions, ArticlePlacement, ArticleSort, NewArticle, NewsroomArticle,
     PAGE_MAX, Saved,
@@ -270,7 +271,33 @@ impl Store {
             Db::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await?,
             Db::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
         }
-        Ok(())
+        self.backfill_author_slugs().await
+    }
+
+    /// Gives articles written before author pages existed their author's page segment (a
+    /// Rust rule, not one SQL can express the same way on both databases).
+    async fn backfill_author_slugs(&self) -> Result<()> {
+        loop {
+            let rows = with_db!(self, |p| {
+                sqlx::query_as::<_, (ArticleId, String)>(
+                    "SELECT id, author FROM articles WHERE author_slug = '' AND author <> '' ORDER BY id LIMIT 1000",
+                )
+                .fetch_all(p)
+                .await
+            })?;
+            if rows.is_empty() {
+                return Ok(());
+            }
+            let mut tx = self.begin().await?;
+            for (id, author) in &rows {
+                // An author line with no letters or digits gets `-`, so it is not read again.
+                let slug = Some(articles::author_slug(author))
+                    .filter(|s| !s.is_empty())
+                    .unwrap_or_else(|| "-".to_owned());
+                tx.set_author_slug(*id, &slug).await?;
+            }
+            tx.commit().await?;
+        }
     }
 
     /// Answers when the database does: the health check.

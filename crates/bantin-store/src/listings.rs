@@ -5,7 +5,7 @@
 
 use bantin_core::{ArticleId, CategoryId, UnixTime};
 
-use crate::{ArticleSummary, Result, Store, with_db};
+use crate::{ArticleSummary, Result, Store, Tx, with_db, with_tx};
 
 /// What a sitemap entry needs of an article.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -168,5 +168,80 @@ impl Store {
                 .await
         })?;
         Ok(n)
+    }
+}
+
+impl Store {
+    /// The author line of the newest reachable article whose author page is `slug`.
+    pub async fn author_name(&self, slug: &str, now: UnixTime) -> Result<Option<String>> {
+        let sql = format!(
+            "SELECT a.author FROM articles a WHERE a.author_slug = $2 AND {REACHABLE}
+             ORDER BY a.publish_at DESC, a.id DESC LIMIT 1"
+        );
+        let row = with_db!(self, |p| {
+            sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(now)
+                .bind(slug)
+                .fetch_optional(p)
+                .await
+        })?;
+        Ok(row)
+    }
+
+    /// Reachable articles of the author page `slug`, newest first: `limit` from `offset`.
+    pub async fn author_articles(
+        &self,
+        slug: &str,
+        now: UnixTime,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<ArticleSummary>> {
+        let sql = format!(
+            "SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
+             FROM articles a WHERE a.author_slug = $2 AND {REACHABLE}
+             ORDER BY a.publish_at DESC, a.id DESC LIMIT $3 OFFSET $4"
+        );
+        let rows = with_db!(self, |p| {
+            sqlx::query_as::<_, ArticleSummary>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(now)
+                .bind(slug)
+                .bind(limit.clamp(1, crate::PAGE_MAX))
+                .bind(offset.max(0))
+                .fetch_all(p)
+                .await
+        })?;
+        Ok(rows)
+    }
+
+    /// How many reachable articles the author page `slug` has, counting no further than `cap`.
+    pub async fn author_article_count(&self, slug: &str, now: UnixTime, cap: i64) -> Result<i64> {
+        let sql = format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT 1 FROM articles a
+             WHERE a.author_slug = $2 AND {REACHABLE} LIMIT $3) capped"
+        );
+        let n = with_db!(self, |p| {
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(now)
+                .bind(slug)
+                .bind(cap.max(1))
+                .fetch_one(p)
+                .await
+        })?;
+        Ok(n)
+    }
+}
+
+impl Tx {
+    /// Sets the author page segment of an article (the back-fill of older articles).
+    pub async fn set_author_slug(&mut self, id: ArticleId, slug: &str) -> Result<()> {
+        with_tx!(self, |c| {
+            sqlx::query("UPDATE articles SET author_slug = $1 WHERE id = $2")
+                .bind(slug)
+                .bind(id)
+                .execute(&mut *c)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
     }
 }

@@ -95,6 +95,7 @@ pub fn router(state: AppState) -> Router {
         .route("/{category}/", get(pages::category::category))
         .route("/{category}/{file}", get(pages::article::article))
         .route("/tag/{slug}/", get(pages::tag::tag))
+        .route("/tac-gia/{slug}/", get(pages::tag::author))
         .route("/in/{file}", get(pages::article::print))
         .route("/rss.xml", get(pages::feeds::site_feed))
         .route("/{category}/rss.xml", get(pages::feeds::category_feed))

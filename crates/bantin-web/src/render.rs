@@ -16,7 +16,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("article.html", include_str!("../templates/article.html")),
     ("error.html", include_str!("../templates/error.html")),
     ("idle.html", include_str!("../templates/idle.html")),
-    ("tag.html", include_str!("../templates/tag.html")),
+    ("list.html", include_str!("../templates/list.html")),
     ("print.html", include_str!("../templates/print.html")),
     (
         "admin/base.html",

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, Uri, header};
 use axum::response::{Html, IntoResponse, Response};
 use bantin_core::time::format_rfc3339;
 use bantin_core::url::{RatingNotice, parse_article_file};
-use bantin_core::{ArticleId, format_date_line};
+use bantin_core::{ArticleId, Slug, format_date_line};
 use bantin_store::{Article, ArticleSummary};
 use minijinja::context;
 
@@ -185,8 +185,9 @@ fn article_context(
             image_alt => a.image_alt.clone(),
             image_caption => a.image_caption.clone(),
             author => a.author.clone(),
+            author_url => Some(bantin_store::author_slug(&a.author)).filter(|s| !s.is_empty()).map(|s| super::tag::author_url(&s)),
             source => a.source.clone(),
-            tags => tags,
+            tags => tags.iter().map(|t| context! { name => t.clone(), url => Slug::from_title(t).ok().map(|s| super::tag::tag_url(s.as_str())) }).collect::<Vec<_>>(),
             views => a.view_count,
         },
         breadcrumbs => ser(crumbs),

@@ -16,6 +16,7 @@ use bantin_store::{ArticleSummary, SitemapEntry};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
+use super::tag::tag_url;
 use crate::extract::Parsed;
 use crate::origin::Origin;
 use crate::page_cache::{CacheTags, Tag};
@@ -475,11 +476,6 @@ pub(crate) async fn sitemap_sections(
         body,
         vec![Tag::Sitemap, Tag::Home],
     ))
-}
-
-/// The page of a tag.
-pub(crate) fn tag_url(slug: &str) -> String {
-    format!("/tag/{slug}/")
 }
 
 /// `GET /robots.txt`: the `robots_txt` setting, and where the sitemap is.

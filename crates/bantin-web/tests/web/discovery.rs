@@ -528,3 +528,31 @@ async fn paged_lists_link_their_neighbours() {
         r#"<link rel="canonical" href="{ORIGIN}/xay-dung-dang/?page=2">"#
     )));
 }
+
+#[tokio::test]
+async fn author_pages_list_an_author_lines_articles() {
+    let app = with_public_url().await;
+    let (seed, path) = app.seed().await;
+    let page = app.get(&path).await.body;
+    let author = between(&page, "<p class=\"author\">", "</p>");
+    let href = between(author, "href=\"", "\"").to_owned();
+    assert_eq!(
+        href,
+        "/tac-gia/d-c-ha-ngoc-giap-uvbtv-tinh-uy-bi-thu-thanh-uy-cao-bang/"
+    );
+    let list = app.get(&href).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert!(list.body.contains("Bài viết của Đ/c Hà Ngọc Giáp"));
+    assert!(list.body.contains("gương Bác"));
+    assert_eq!(
+        app.get("/tac-gia/khong-ai/").await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Only what readers can reach: with the article unpublished the page has nothing to show.
+    app.set_status(seed, ArticleStatus::Unpublished).await;
+    assert_eq!(app.get(&href).await.status, StatusCode::NOT_FOUND);
+    // Tags on the article page link to their pages.
+    app.set_status(seed, ArticleStatus::Published).await;
+    let page = app.get(&path).await.body;
+    assert!(page.contains(r#"<a href="/tag/thanh-uy-cao-bang/" rel="tag">Thành ủy Cao Bằng</a>"#));
+}
