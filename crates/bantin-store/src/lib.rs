@@ -22,19 +22,21 @@ mod models;
 mod ratings;
 mod schema;
 mod sessions;
+mod tags;
 mod users;
 
 pub use articles::{
     ArticleFilter, ArticleOptions, ArticlePlacement, NewArticle, NewsroomArticle, PAGE_MAX, Saved,
 };
 pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
-pub use categories::NewCategory;
+pub use categories::{CategoryUpdate, CategoryUpdated, Direction, NewCategory};
 pub use changes::{Change, ChangeKind, ChangeWaker, NewChange};
 pub use editing::{Autosave, EditLock};
 pub use models::{Article, ArticleSummary, Category};
 pub use ratings::{Vote, VoteOutcome};
 pub use schema::SchemaItem;
 pub use sessions::{LoginAttempt, Session};
+pub use tags::TagRow;
 pub use users::{ADMINISTRATORS_LOCK, NewUser, User, UserUpdate};
 
 /// Runs the same code against whichever pool the store holds. The body is compiled once per
