@@ -32,6 +32,11 @@ const SOURCES: &[(&str, &str, &str)] = &[
         include_str!("../assets/article.js"),
     ),
     (
+        "tags.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/tags.js"),
+    ),
+    (
         "admin.css",
         "text/css; charset=utf-8",
         include_str!("../assets/admin.css"),

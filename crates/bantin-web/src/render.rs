@@ -65,6 +65,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/admin/article_edit.html"),
     ),
     (
+        "admin/categories.html",
+        include_str!("../templates/admin/categories.html"),
+    ),
+    (
+        "admin/category_edit.html",
+        include_str!("../templates/admin/category_edit.html"),
+    ),
+    (
+        "admin/tags.html",
+        include_str!("../templates/admin/tags.html"),
+    ),
+    (
         "admin/message.html",
         include_str!("../templates/admin/message.html"),
     ),
@@ -108,6 +120,7 @@ impl Renderer {
         env.add_global("site_name", settings.site_name.clone());
         env.add_global("css_url", assets.url("site.css").to_owned());
         env.add_global("rating_js_url", assets.url("rating.js").to_owned());
+        env.add_global("tags_js_url", assets.url("tags.js").to_owned());
         env.add_filter("thousands", |n: i64| -> String { format_thousands(n) });
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         // minijinja also escapes `/`, which bloats every URL in a page; the five characters
