@@ -10,6 +10,7 @@ mod admin;
 mod admin_browser;
 mod article_page;
 mod browser;
+mod categories;
 mod editor;
 mod lists;
 mod newsroom;
