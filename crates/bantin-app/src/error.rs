@@ -19,6 +19,18 @@ pub enum AppError {
     /// A slug (article or category URL) is taken.
     #[error("the address is taken")]
     SlugTaken,
+    /// A category's parent would be the category itself or one of its descendants.
+    #[error("a category cannot be moved under itself or its descendants")]
+    CategoryCycle,
+    /// Another tag has this name (or one that makes the same slug).
+    #[error("another tag has this name")]
+    TagTaken,
+    /// A tag name that is empty, too long or holds a comma.
+    #[error("unusable tag name")]
+    BadTagName,
+    /// A tag merged into itself.
+    #[error("a tag cannot be merged into itself")]
+    SameTag,
     /// A category id that does not exist.
     #[error("unknown category")]
     UnknownCategory,

@@ -4,6 +4,7 @@
 //! the command line, importers and the API all call the same code.
 
 mod accounts;
+mod categories;
 mod content;
 pub mod demo;
 mod editing;
@@ -20,6 +21,7 @@ use bantin_core::{Clock, UnixTime, UserId};
 use bantin_store::{NewAuditEntry, Store};
 
 pub use accounts::{AccountChange, NewAccount, ProfileChange};
+pub use categories::{CategoryEdit, RESERVED_SLUGS, TAG_NAME_MAX};
 pub use content::CategoryDraft;
 pub use editing::{Editing, HEARTBEAT_SECONDS, LOCK_STALE_SECONDS};
 pub use error::{AppError, Result};

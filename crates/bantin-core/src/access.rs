@@ -15,6 +15,9 @@ pub enum Capability {
     ViewAudit,
     /// Change site settings.
     ManageSettings,
+    /// Edit the category tree (titles, addresses, order, parents, hiding) and tags (rename,
+    /// merge).
+    ManageCategories,
     /// Review, approve, schedule, publish and unpublish articles (in a category).
     Publish,
     /// Write articles, edit one's own drafts and submit them for review (in a category).
@@ -27,7 +30,7 @@ impl Role {
         use Capability::*;
         match self {
             Role::Administrator => true,
-            Role::EditorInChief => matches!(cap, SignIn | Publish | Write),
+            Role::EditorInChief => matches!(cap, SignIn | Publish | Write | ManageCategories),
             Role::Editor => matches!(cap, SignIn | Write),
         }
     }
@@ -92,6 +95,9 @@ mod tests {
         assert!(admin.allows(Capability::Publish, c(9)));
         assert!(!chief.allows(Capability::ManageUsers, None));
         assert!(!chief.allows(Capability::ViewAudit, None));
+        assert!(chief.allows(Capability::ManageCategories, None));
+        assert!(admin.allows(Capability::ManageCategories, None));
+        assert!(!editor.allows(Capability::ManageCategories, None));
         assert!(chief.allows(Capability::Publish, c(3)));
         assert!(!chief.allows(Capability::Publish, c(4)));
         assert!(editor.allows(Capability::Write, c(4)));

@@ -88,8 +88,9 @@ impl fmt::Display for ArticleStatus {
 pub enum CategoryStatus {
     /// In the menu and on the home page.
     Active,
-    /// Left out of the menu and the home page; its pages and articles stay reachable by URL
-    /// (for notices linked from elsewhere).
+    /// Listed nowhere: left out of the menu, the home page, its parent's subcategory links and
+    /// its parent's article lists; its own page and its articles stay reachable by URL (for
+    /// notices linked from elsewhere).
     Hidden,
 }
 

@@ -60,6 +60,10 @@ id_type!(
     CategoryId
 );
 id_type!(
+    /// A tag.
+    TagId
+);
+id_type!(
     /// A newsroom account.
     UserId
 );

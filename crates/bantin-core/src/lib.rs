@@ -17,7 +17,7 @@ pub mod workflow;
 
 pub use article::{ArticleStatus, CategoryStatus, Visibility};
 pub use html::{EmbedHosts, HtmlPolicy, SanitizedHtml};
-pub use ids::{ArticleId, CategoryId, ChangeId, InvalidId, SessionId, UserId};
+pub use ids::{ArticleId, CategoryId, ChangeId, InvalidId, SessionId, TagId, UserId};
 pub use rating::{Rating, RatingSummary};
 pub use text::{Slug, alt_from_filename, fold, nfc};
 pub use time::{

@@ -109,14 +109,16 @@ pub struct ArticlePlacement {
     pub visibility: Visibility,
 }
 
-/// Public articles (`$2` = now) listed in category `$1` or any of its descendants. Walks
-/// articles newest first and stops at the LIMIT the caller appends.
+/// Public articles (`$2` = now) listed in category `$1` or any of its listed descendants (a
+/// hidden subcategory's articles appear on its own page only, not in its parents' lists).
+/// Walks articles newest first and stops at the LIMIT the caller appends.
 macro_rules! in_category_tree {
     () => {
         "WITH RECURSIVE tree(id) AS (
              SELECT CAST($1 AS BIGINT)
              UNION ALL
              SELECT c.id FROM categories c JOIN tree t ON c.parent_id = t.id
+             WHERE c.status = 'active'
          )
          SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
          FROM articles a

@@ -24,6 +24,7 @@ mod ratings;
 mod revisions;
 mod schema;
 mod sessions;
+mod tags;
 mod users;
 
 pub use articles::author_slug;
@@ -32,7 +33,7 @@ pub use articles::{
     PAGE_MAX, Saved,
 };
 pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
-pub use categories::NewCategory;
+pub use categories::{CategoryUpdate, CategoryUpdated, Direction, NewCategory};
 pub use changes::{Change, ChangeKind, ChangeWaker, NewChange};
 pub use editing::{Autosave, EditLock};
 pub use listings::{PublicTag, SitemapEntry};
@@ -41,6 +42,7 @@ pub use ratings::{Vote, VoteOutcome};
 pub use revisions::{ArticleEvent, HISTORY_MAX, Revision, RevisionSummary};
 pub use schema::SchemaItem;
 pub use sessions::{LoginAttempt, Session};
+pub use tags::TagRow;
 pub use users::{ADMINISTRATORS_LOCK, NewUser, User, UserUpdate};
 
 /// Runs the same code against whichever pool the store holds. The body is compiled once per

@@ -47,6 +47,11 @@ const SOURCES: &[(&str, &str, &str)] = &[
         include_str!("../assets/logo.svg"),
     ),
     (
+        "tags.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/tags.js"),
+    ),
+    (
         "admin.css",
         "text/css; charset=utf-8",
         include_str!("../assets/admin.css"),

@@ -75,6 +75,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/admin/article_diff.html"),
     ),
     (
+        "admin/categories.html",
+        include_str!("../templates/admin/categories.html"),
+    ),
+    (
+        "admin/category_edit.html",
+        include_str!("../templates/admin/category_edit.html"),
+    ),
+    (
+        "admin/tags.html",
+        include_str!("../templates/admin/tags.html"),
+    ),
+    (
         "admin/message.html",
         include_str!("../templates/admin/message.html"),
     ),
@@ -120,6 +132,7 @@ impl Renderer {
         env.add_global("rating_js_url", assets.url("rating.js").to_owned());
         env.add_global("share_js_url", assets.url("share.js").to_owned());
         env.add_global("print_css_url", assets.url("print.css").to_owned());
+        env.add_global("tags_js_url", assets.url("tags.js").to_owned());
         env.add_filter("thousands", |n: i64| -> String { format_thousands(n) });
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         // minijinja also escapes `/`, which bloats every URL in a page; the five characters

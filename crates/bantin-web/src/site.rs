@@ -1,6 +1,6 @@
-//! The site's category tree as every page needs it (menu, breadcrumbs, URLs), read once and
-//! kept until the change feed says categories changed; and the URLs of categories and
-//! articles, built in one place.
+//! The site's category tree as every page needs it (menu, breadcrumbs, URLs, the old slugs of
+//! renamed categories), read once and kept until the change feed says categories changed; and
+//! the URLs of categories and articles, built in one place.
 
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
@@ -15,6 +15,8 @@ pub struct Site {
     categories: Vec<Category>,
     by_id: HashMap<CategoryId, usize>,
     by_slug: HashMap<String, usize>,
+    /// Old slugs of renamed categories → the category's index.
+    redirects: HashMap<String, usize>,
 }
 
 /// A menu entry.
@@ -64,8 +66,8 @@ pub fn category_url(c: &Category) -> String {
 }
 
 impl Site {
-    fn new(categories: Vec<Category>) -> Self {
-        let by_id = categories
+    fn new(categories: Vec<Category>, redirects: Vec<(String, CategoryId)>) -> Self {
+        let by_id: HashMap<CategoryId, usize> = categories
             .iter()
             .enumerate()
             .map(|(i, c)| (c.id, i))
@@ -75,10 +77,15 @@ impl Site {
             .enumerate()
             .map(|(i, c)| (c.slug.clone(), i))
             .collect();
+        let redirects = redirects
+            .into_iter()
+            .filter_map(|(slug, id)| by_id.get(&id).map(|&i| (slug, i)))
+            .collect();
         Self {
             categories,
             by_id,
             by_slug,
+            redirects,
         }
     }
 
@@ -90,6 +97,11 @@ impl Site {
     /// A category by URL segment.
     pub fn by_slug(&self, slug: &str) -> Option<&Category> {
         self.by_slug.get(slug).map(|&i| &self.categories[i])
+    }
+
+    /// The category a renamed category's old slug now stands for.
+    pub fn redirected(&self, old_slug: &str) -> Option<&Category> {
+        self.redirects.get(old_slug).map(|&i| &self.categories[i])
     }
 
     /// The direct children of `id` (`None`: the top level), in menu order.
@@ -234,7 +246,10 @@ impl SiteCache {
             return Ok(site);
         }
         let generation = self.generation.load(std::sync::atomic::Ordering::Acquire);
-        let site = Arc::new(Site::new(store.categories().await?));
+        let site = Arc::new(Site::new(
+            store.categories().await?,
+            store.category_redirects().await?,
+        ));
         let mut current = self.current.write().unwrap_or_else(|e| e.into_inner());
         if self.generation.load(std::sync::atomic::Ordering::Acquire) == generation {
             *current = Some(site.clone());

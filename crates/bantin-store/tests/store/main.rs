@@ -2,6 +2,7 @@
 //! (the schema comparison then uses both): transactions, the change feed, the races
 //! `Tx::lock` holds, and the kinds of `StoreError`.
 
+mod categories;
 mod changes;
 mod errors;
 mod helpers;

@@ -5,12 +5,14 @@
 mod account;
 mod articles;
 mod audit;
+mod categories;
 mod dashboard;
 mod history;
 mod login;
 mod page;
 mod reset;
 mod sessions;
+mod tags;
 mod users;
 
 use axum::Router;
@@ -60,7 +62,7 @@ fn entry(
 
 fn entries() -> Vec<Entry> {
     use Access::{Allowed, Enrolling, Public};
-    use Capability::{ManageUsers, Publish, SignIn, ViewAudit, Write};
+    use Capability::{ManageCategories, ManageUsers, Publish, SignIn, ViewAudit, Write};
     let (g, p) = (Method::GET, Method::POST);
     vec![
         entry(
@@ -300,6 +302,76 @@ fn entries() -> Vec<Entry> {
             "/admin/articles/1/restore",
             Allowed(Write),
             post(history::restore),
+        ),
+        entry(
+            g.clone(),
+            "/admin/categories",
+            "/admin/categories",
+            Allowed(ManageCategories),
+            get(categories::list),
+        ),
+        entry(
+            g.clone(),
+            "/admin/categories/new",
+            "/admin/categories/new",
+            Allowed(ManageCategories),
+            get(categories::new_form),
+        ),
+        entry(
+            p.clone(),
+            "/admin/categories",
+            "/admin/categories",
+            Allowed(ManageCategories),
+            post(categories::create),
+        ),
+        entry(
+            g.clone(),
+            "/admin/categories/{id}",
+            "/admin/categories/1",
+            Allowed(ManageCategories),
+            get(categories::edit_form),
+        ),
+        entry(
+            p.clone(),
+            "/admin/categories/{id}",
+            "/admin/categories/1",
+            Allowed(ManageCategories),
+            post(categories::save),
+        ),
+        entry(
+            p.clone(),
+            "/admin/categories/{id}/move",
+            "/admin/categories/1/move",
+            Allowed(ManageCategories),
+            post(categories::move_category),
+        ),
+        entry(
+            g.clone(),
+            "/admin/tags",
+            "/admin/tags",
+            Allowed(ManageCategories),
+            get(tags::list),
+        ),
+        entry(
+            g.clone(),
+            "/admin/tags/suggest",
+            "/admin/tags/suggest?q=gi",
+            Allowed(Write),
+            get(tags::suggest),
+        ),
+        entry(
+            p.clone(),
+            "/admin/tags/{id}/rename",
+            "/admin/tags/1/rename",
+            Allowed(ManageCategories),
+            post(tags::rename),
+        ),
+        entry(
+            p.clone(),
+            "/admin/tags/{id}/merge",
+            "/admin/tags/1/merge",
+            Allowed(ManageCategories),
+            post(tags::merge),
         ),
         entry(
             g.clone(),

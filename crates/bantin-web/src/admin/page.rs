@@ -25,6 +25,7 @@ pub(crate) fn render(
             csrf => cu.csrf.clone(),
             can_users => cu.rights.allows(Capability::ManageUsers, None),
             can_audit => cu.rights.allows(Capability::ViewAudit, None),
+            can_categories => cu.rights.allows(Capability::ManageCategories, None),
         }
     });
     let full = context! {

@@ -17,10 +17,22 @@ use crate::site::category_url;
 use crate::{AppState, WebError};
 
 /// A 301 to `url` (axum's `Redirect::permanent` answers 308, which old crawlers and the
-/// portals we replace do not use for moved pages).
+/// portals we replace do not use for moved pages). Browsers may keep it for an hour only: a
+/// category renamed and then renamed back turns the redirect around, and a 301 kept forever
+/// would then send readers in a circle.
 pub(crate) fn moved_permanently(url: &str) -> Response {
     match axum::http::HeaderValue::from_str(url) {
-        Ok(loc) => (StatusCode::MOVED_PERMANENTLY, [(header::LOCATION, loc)]).into_response(),
+        Ok(loc) => (
+            StatusCode::MOVED_PERMANENTLY,
+            [
+                (header::LOCATION, loc),
+                (
+                    header::CACHE_CONTROL,
+                    axum::http::HeaderValue::from_static("public, max-age=3600"),
+                ),
+            ],
+        )
+            .into_response(),
         Err(_) => WebError::NotFound.into_response(),
     }
 }
@@ -44,7 +56,10 @@ pub(crate) async fn category_without_slash(
     }
     let slug = Slug::parse(&segment).map_err(|_| WebError::NotFound)?;
     let site = state.site_cache().get(state.store()).await?;
-    let c = site.by_slug(slug.as_str()).ok_or(WebError::NotFound)?;
+    let c = site
+        .by_slug(slug.as_str())
+        .or_else(|| site.redirected(slug.as_str()))
+        .ok_or(WebError::NotFound)?;
     Ok(moved_permanently(&category_url(c)))
 }
 
@@ -58,7 +73,21 @@ pub(crate) async fn category(
 ) -> Result<Response, WebError> {
     let page = i64::from(page_query(&state, query.as_deref())?.page.unwrap_or(1));
     let site = state.site_cache().get(state.store()).await?;
-    let c = site.by_slug(slug.as_str()).ok_or(WebError::NotFound)?;
+    let c = match site.by_slug(slug.as_str()) {
+        Some(c) => c,
+        // A renamed category's old address: to the new one, same page. Never cached (only
+        // 200s are), and the tree holding the old slugs is read again after every category
+        // change.
+        None => {
+            let c = site.redirected(slug.as_str()).ok_or(WebError::NotFound)?;
+            let url = category_url(c);
+            return Ok(moved_permanently(&if page > 1 {
+                format!("{url}?page={page}")
+            } else {
+                url
+            }));
+        }
+    };
     let base = category_url(c);
     let page_url = |p: i64| {
         if p == 1 {

@@ -10,6 +10,7 @@ mod admin;
 mod admin_browser;
 mod article_page;
 mod browser;
+mod categories;
 mod discovery;
 mod editor;
 mod history;
