@@ -601,9 +601,10 @@ async fn public_tags(app: &TestApp, title: &str) -> Vec<String> {
     let page = app.get(&format!("/{}/{}-{id}.html", c.slug, a.slug)).await;
     assert_eq!(page.status, StatusCode::OK);
     let p = between(&page.body, "<p class=\"tags\">", "</p>");
+    // Each tag is a link to its page: `<span class="tag"><a href=… rel="tag">name</a></span>`.
     p.split("<span class=\"tag\">")
         .skip(1)
-        .map(|s| s.split('<').next().unwrap_or_default().to_owned())
+        .map(|s| text_of(&s[..s.find("</span>").unwrap_or(s.len())]))
         .collect()
 }
 
