@@ -12,6 +12,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+mod api_reads;
 mod articles;
 mod audit;
 mod categories;
@@ -23,8 +24,11 @@ mod ratings;
 mod revisions;
 mod schema;
 mod sessions;
+mod tokens;
 mod users;
+mod webhooks;
 
+pub use api_reads::{PublicArticleQuery, TagCount};
 pub use articles::{
     ArticleFilter, ArticleOptions, ArticlePlacement, ArticleSort, NewArticle, NewsroomArticle,
     PAGE_MAX, Saved,
@@ -38,7 +42,9 @@ pub use ratings::{Vote, VoteOutcome};
 pub use revisions::{ArticleEvent, HISTORY_MAX, Revision, RevisionSummary};
 pub use schema::SchemaItem;
 pub use sessions::{LoginAttempt, Session};
+pub use tokens::{ApiToken, NewApiToken};
 pub use users::{ADMINISTRATORS_LOCK, NewUser, User, UserUpdate};
+pub use webhooks::{Attempt, Delivery, NewDelivery, Webhook};
 
 /// Runs the same code against whichever pool the store holds. The body is compiled once per
 /// backend, so SQL must be portable: `$n` placeholders, `BIGINT` instants, cast aggregates.
