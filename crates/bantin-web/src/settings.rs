@@ -65,6 +65,12 @@ pub struct WebSettings {
     pub hsts: bool,
     /// Where frames embedded in article bodies may come from (URL prefixes).
     pub embeds: bantin_core::EmbedHosts,
+    /// JSON API requests one token (or, without a token, one address) may make per minute.
+    pub api_requests_per_minute: u32,
+    /// Largest JSON API request body, bytes.
+    pub api_body_limit: usize,
+    /// Webhooks may deliver to loopback, private and link-local addresses.
+    pub webhooks_allow_private: bool,
 }
 
 impl Default for WebSettings {
@@ -96,6 +102,9 @@ impl Default for WebSettings {
             public_url: None,
             hsts: false,
             embeds: bantin_core::EmbedHosts::default(),
+            api_requests_per_minute: 600,
+            api_body_limit: 4 * 1024 * 1024,
+            webhooks_allow_private: false,
         }
     }
 }
