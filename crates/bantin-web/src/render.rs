@@ -85,6 +85,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         "admin/reset.html",
         include_str!("../templates/admin/reset.html"),
     ),
+    (
+        "admin/tokens.html",
+        include_str!("../templates/admin/tokens.html"),
+    ),
+    (
+        "admin/webhooks.html",
+        include_str!("../templates/admin/webhooks.html"),
+    ),
 ];
 
 /// The template environment.

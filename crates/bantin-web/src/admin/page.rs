@@ -25,6 +25,7 @@ pub(crate) fn render(
             csrf => cu.csrf.clone(),
             can_users => cu.rights.allows(Capability::ManageUsers, None),
             can_audit => cu.rights.allows(Capability::ViewAudit, None),
+            can_settings => cu.rights.allows(Capability::ManageSettings, None),
         }
     });
     let full = context! {
