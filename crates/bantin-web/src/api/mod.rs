@@ -188,36 +188,152 @@ pub(crate) fn router(state: &AppState) -> Router<AppState> {
         .layer(middleware::map_response(api_headers))
 }
 
+/// A JSON schema as one line: a type, a list of types, a reference's name, an array's item.
+fn type_of(s: &serde_json::Value) -> String {
+    let name = |r: &str| r.trim_start_matches("#/components/schemas/").to_owned();
+    let base = if let Some(r) = s.get("$ref").and_then(|v| v.as_str()) {
+        name(r)
+    } else if let Some(list) = s.get("oneOf").and_then(|v| v.as_array()) {
+        list.iter().map(type_of).collect::<Vec<_>>().join(" | ")
+    } else {
+        match s.get("type") {
+            Some(serde_json::Value::String(t)) if t == "array" => {
+                format!("array of {}", s.get("items").map(type_of).unwrap_or_default())
+            }
+            Some(serde_json::Value::String(t)) => t.clone(),
+            Some(serde_json::Value::Array(ts)) => ts
+                .iter()
+                .filter_map(|t| t.as_str())
+                .collect::<Vec<_>>()
+                .join(" | "),
+            _ => String::new(),
+        }
+    };
+    match s.get("format").and_then(|v| v.as_str()) {
+        Some(f) => format!("{base} ({f})"),
+        None => base,
+    }
+}
+
+fn text(v: &serde_json::Value, key: &str) -> String {
+    v.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_owned()
+}
+
+/// The schema named by the first content of a body or answer.
+fn content_schema(v: &serde_json::Value) -> String {
+    v.get("content")
+        .and_then(|c| c.as_object())
+        .and_then(|c| c.values().next())
+        .and_then(|c| c.get("schema"))
+        .map(type_of)
+        .unwrap_or_default()
+}
+
 /// The reference page: every operation with its parameters, body and answers, and every
 /// schema, from the OpenAPI document.
 fn reference(state: &AppState, doc: &serde_json::Value) -> Response {
+    use minijinja::context;
+    let empty = serde_json::Map::new();
     let mut operations = Vec::new();
-    if let Some(paths) = doc.get("paths").and_then(|p| p.as_object()) {
-        for (path, item) in paths {
-            let Some(item) = item.as_object() else {
+    let paths = doc.get("paths").and_then(|p| p.as_object()).unwrap_or(&empty);
+    for (path, item) in paths {
+        for method in ["get", "post", "put", "delete"] {
+            let Some(op) = item.get(method) else {
                 continue;
             };
-            for method in ["get", "post", "put", "delete"] {
-                if let Some(op) = item.get(method) {
-                    operations.push(minijinja::context! {
-                        method => method.to_uppercase(),
-                        path => path,
-                        op => crate::layout::ser(op),
-                    });
-                }
-            }
+            let params: Vec<_> = op
+                .get("parameters")
+                .and_then(|p| p.as_array())
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    context! {
+                        name => text(p, "name"),
+                        place => text(p, "in"),
+                        required => p.get("required").and_then(|v| v.as_bool()).unwrap_or(false),
+                        kind => p.get("schema").map(type_of).unwrap_or_default(),
+                        description => text(p, "description"),
+                    }
+                })
+                .collect();
+            let responses: Vec<_> = op
+                .get("responses")
+                .and_then(|r| r.as_object())
+                .unwrap_or(&empty)
+                .iter()
+                .map(|(status, r)| {
+                    context! {
+                        status => status,
+                        description => text(r, "description"),
+                        schema => content_schema(r),
+                    }
+                })
+                .collect();
+            // An operation whose only security requirement is the token needs one.
+            let required = op
+                .get("security")
+                .and_then(|s| s.as_array())
+                .is_some_and(|s| s.len() == 1 && s[0].as_object().is_some_and(|o| !o.is_empty()));
+            operations.push(context! {
+                method => method.to_uppercase(),
+                path => path,
+                summary => text(op, "summary"),
+                description => text(op, "description"),
+                auth_required => required,
+                params => params,
+                body => op.get("requestBody").map(content_schema),
+                responses => responses,
+            });
         }
     }
-    let schemas = doc
+    let schemas: Vec<_> = doc
         .pointer("/components/schemas")
-        .cloned()
-        .unwrap_or_default();
-    let ctx = minijinja::context! {
-        title => doc.pointer("/info/title").and_then(|v| v.as_str()).unwrap_or("API"),
-        description => doc.pointer("/info/description").and_then(|v| v.as_str()).unwrap_or(""),
-        version => doc.pointer("/openapi").and_then(|v| v.as_str()).unwrap_or(""),
+        .and_then(|s| s.as_object())
+        .unwrap_or(&empty)
+        .iter()
+        .map(|(name, s)| {
+            let required: Vec<&str> = s
+                .get("required")
+                .and_then(|r| r.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str())
+                .collect();
+            let fields: Vec<_> = s
+                .get("properties")
+                .and_then(|p| p.as_object())
+                .unwrap_or(&empty)
+                .iter()
+                .map(|(field, p)| {
+                    context! {
+                        name => field,
+                        required => required.contains(&field.as_str()),
+                        kind => type_of(p),
+                        description => text(p, "description"),
+                    }
+                })
+                .collect();
+            let values: Vec<String> = s
+                .get("enum")
+                .and_then(|e| e.as_array())
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect();
+            context! {
+                name => name,
+                description => text(s, "description"),
+                fields => fields,
+                values => values,
+            }
+        })
+        .collect();
+    let ctx = context! {
+        title => text(doc.get("info").unwrap_or(&serde_json::Value::Null), "title"),
+        description => text(doc.get("info").unwrap_or(&serde_json::Value::Null), "description"),
+        version => text(doc, "openapi"),
         operations => operations,
-        schemas => crate::layout::ser(&schemas),
+        schemas => schemas,
     };
     match state.renderer().render("api.html", ctx) {
         Ok(html) => Html(html).into_response(),
