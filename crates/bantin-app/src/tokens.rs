@@ -158,8 +158,11 @@ impl App {
         if !tx.revoke_api_token(id, owner, now).await? {
             return Err(AppError::NotFound);
         }
-        tx.audit(&actor.entry("token.revoked", &format!("token:{id}"), ""), now)
-            .await?;
+        tx.audit(
+            &actor.entry("token.revoked", &format!("token:{id}"), ""),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

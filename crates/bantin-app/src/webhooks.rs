@@ -211,8 +211,11 @@ impl App {
         if !tx.delete_webhook(id).await? {
             return Err(AppError::NotFound);
         }
-        tx.audit(&actor.entry("webhook.deleted", &format!("webhook:{id}"), ""), now)
-            .await?;
+        tx.audit(
+            &actor.entry("webhook.deleted", &format!("webhook:{id}"), ""),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -224,7 +227,10 @@ struct Wake(Arc<Notify>);
 
 impl ChangeSink for Wake {
     fn apply(&self, changes: &[Change]) {
-        if changes.iter().any(|c| c.article.is_some() || c.kind.is_none()) {
+        if changes
+            .iter()
+            .any(|c| c.article.is_some() || c.kind.is_none())
+        {
             self.0.notify_one();
         }
     }
@@ -625,6 +631,9 @@ mod tests {
         assert!(WebhookUrl::parse("not a url").is_none());
         let s = signature("k", 1, "{}");
         assert!(s.starts_with("t=1,v1=") && s.len() == "t=1,v1=".len() + 64);
-        assert_eq!(WebhookEvent::parse("article.updated"), Some(WebhookEvent::Updated));
+        assert_eq!(
+            WebhookEvent::parse("article.updated"),
+            Some(WebhookEvent::Updated)
+        );
     }
 }

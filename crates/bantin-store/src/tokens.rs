@@ -50,7 +50,8 @@ pub struct NewApiToken<'a> {
     pub expires_at: Option<UnixTime>,
 }
 
-const TOKEN_COLUMNS: &str = "id, user_id, name, read_only, created_at, expires_at, revoked_at, last_used_at, last_used_ip";
+const TOKEN_COLUMNS: &str =
+    "id, user_id, name, read_only, created_at, expires_at, revoked_at, last_used_at, last_used_ip";
 
 impl Store {
     /// The token of a hash, revoked or not.

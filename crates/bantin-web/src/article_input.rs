@@ -108,10 +108,7 @@ impl ArticleFields<'_> {
         if category.is_none() {
             errors.insert("category", "article.bad_category");
         }
-        let extra = self
-            .extra
-            .as_ref()
-            .filter(|list| list.iter().all(writable));
+        let extra = self.extra.as_ref().filter(|list| list.iter().all(writable));
         if extra.is_none() {
             errors.insert("extra", "article.bad_category");
         }
@@ -147,7 +144,14 @@ impl ArticleFields<'_> {
             Some(extra),
             Some(publish_at),
             Some(expire_at),
-        ) = (title, slug, category, extra, self.publish_at, self.expire_at)
+        ) = (
+            title,
+            slug,
+            category,
+            extra,
+            self.publish_at,
+            self.expire_at,
+        )
         else {
             return Err(errors);
         };

@@ -91,7 +91,11 @@ async fn run_on(app: &App, command: TokenCommand) -> Result<()> {
                     "{}\t{}\t{}\t{}",
                     t.id,
                     t.name,
-                    if t.read_only { "read-only" } else { "read-write" },
+                    if t.read_only {
+                        "read-only"
+                    } else {
+                        "read-write"
+                    },
                     state
                 );
             }

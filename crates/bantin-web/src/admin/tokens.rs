@@ -123,12 +123,22 @@ pub(crate) async fn create(
     };
     let expires_at = match f.days.as_str() {
         "" => None,
-        "30" | "90" | "365" => Some(state.now().plus(f.days.parse::<i64>().unwrap_or(0) * 86_400)),
+        "30" | "90" | "365" => Some(
+            state
+                .now()
+                .plus(f.days.parse::<i64>().unwrap_or(0) * 86_400),
+        ),
         _ => return Err(WebError::BadRequest(cat.get("form.malformed").to_owned())),
     };
     let created = state
         .app()
-        .create_api_token(&cu.actor(), cu.user.id, &name, f.read_only == "1", expires_at)
+        .create_api_token(
+            &cu.actor(),
+            cu.user.id,
+            &name,
+            f.read_only == "1",
+            expires_at,
+        )
         .await
         .map_err(|e| WebError::from_app(e, cat))?;
     page(&state, &cu, StatusCode::OK, Some(created.token), None).await

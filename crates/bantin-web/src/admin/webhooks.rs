@@ -130,7 +130,8 @@ pub(crate) async fn create(
     CsrfForm(f): CsrfForm<NewWebhookForm>,
 ) -> Result<Response, WebError> {
     let cat = state.catalog();
-    let events: Option<Vec<WebhookEvent>> = f.event.iter().map(|e| WebhookEvent::parse(e)).collect();
+    let events: Option<Vec<WebhookEvent>> =
+        f.event.iter().map(|e| WebhookEvent::parse(e)).collect();
     let (Some(url), Some(events)) = (WebhookUrl::parse(&f.url), events.filter(|e| !e.is_empty()))
     else {
         let e = cat.get("webhooks.bad_input").to_owned();

@@ -329,10 +329,7 @@ pub(crate) async fn list(
         after,
         limit: limit + 1,
     };
-    let mut rows = store
-        .public_articles(&q, state.now())
-        .await
-        .map_err(err)?;
+    let mut rows = store.public_articles(&q, state.now()).await.map_err(err)?;
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = more.then(|| rows.last().map(cursor_of)).flatten();
@@ -390,10 +387,10 @@ pub(crate) async fn get_one(
         .map_err(|e| ApiError::from((e, &state)))?
         .ok_or_else(not_found)?;
     let public = a.visibility().is_public(state.now());
-    let newsroom = caller.holder.as_ref().is_some_and(|h| {
-        h.rights
-            .allows(Capability::Write, Some(a.category_id))
-    });
+    let newsroom = caller
+        .holder
+        .as_ref()
+        .is_some_and(|h| h.rights.allows(Capability::Write, Some(a.category_id)));
     if !public && !newsroom {
         return Err(not_found());
     }
@@ -402,7 +399,11 @@ pub(crate) async fn get_one(
 }
 
 /// The response of a write: the article as it is now.
-async fn written(state: &AppState, id: ArticleId, status: StatusCode) -> Result<Response, ApiError> {
+async fn written(
+    state: &AppState,
+    id: ArticleId,
+    status: StatusCode,
+) -> Result<Response, ApiError> {
     let a = state
         .store()
         .article(id)
@@ -422,14 +423,17 @@ async fn written(state: &AppState, id: ArticleId, status: StatusCode) -> Result<
 }
 
 /// The idempotency key of a create, scoped to the token's account: 1–64 of `A-Z a-z 0-9 _ -`.
-fn idempotency_key(headers: &HeaderMap, w: &Writer, state: &AppState) -> Result<Option<String>, ApiError> {
+fn idempotency_key(
+    headers: &HeaderMap,
+    w: &Writer,
+    state: &AppState,
+) -> Result<Option<String>, ApiError> {
     let Some(v) = headers.get("idempotency-key") else {
         return Ok(None);
     };
     let ok = v.len() <= 64
         && !v.is_empty()
-        && v
-            .as_bytes()
+        && v.as_bytes()
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-');
     if !ok {
@@ -471,7 +475,11 @@ pub(crate) async fn create(
     ApiJson(input): ApiJson<ArticleInput>,
 ) -> Result<Response, ApiError> {
     if !w.holder.rights.allows(Capability::Write, None) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", state.catalog()));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            state.catalog(),
+        ));
     }
     let key = idempotency_key(&headers, &w, &state)?;
     let mut a = input
@@ -573,7 +581,11 @@ async fn act(
     action: Action,
 ) -> Result<Response, ApiError> {
     let Ok(Parsed(id)) = id else {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", state.catalog()));
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            state.catalog(),
+        ));
     };
     // An article outside the account's categories is not theirs to know of.
     let a = state
@@ -581,8 +593,16 @@ async fn act(
         .article(id)
         .await
         .map_err(|e| ApiError::from((e, state)))?;
-    if !a.is_some_and(|a| w.holder.rights.allows(Capability::Write, Some(a.category_id))) {
-        return Err(ApiError::new(StatusCode::NOT_FOUND, "not_found", state.catalog()));
+    if !a.is_some_and(|a| {
+        w.holder
+            .rights
+            .allows(Capability::Write, Some(a.category_id))
+    }) {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            state.catalog(),
+        ));
     }
     state
         .app()

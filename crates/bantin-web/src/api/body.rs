@@ -38,12 +38,12 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
         let value = T::deserialize(&mut de).and_then(|v| de.end().map(|()| v));
         match value {
             Ok(v) => Ok(Self(v)),
-            Err(e) if e.is_data() => Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
-                c,
-            )
-            .with_message(format!("{}: {e}", c.get("api.invalid_body")))),
+            Err(e) if e.is_data() => {
+                Err(
+                    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", c)
+                        .with_message(format!("{}: {e}", c.get("api.invalid_body"))),
+                )
+            }
             Err(_) => Err(ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", c)),
         }
     }

@@ -47,12 +47,12 @@ pub(crate) struct ErrorDetail {
 pub(crate) struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
-    pub message: String,
+    pub message: Box<str>,
     pub fields: Option<BTreeMap<String, String>>,
     pub current_revision: Option<i64>,
     pub retry_after: Option<u64>,
     /// Logged, never shown.
-    pub cause: Option<String>,
+    pub cause: Option<Box<str>>,
 }
 
 impl ApiError {
@@ -61,7 +61,7 @@ impl ApiError {
         Self {
             status,
             code,
-            message: catalog.get(&format!("api.{code}")).to_owned(),
+            message: catalog.get(&format!("api.{code}")).into(),
             fields: None,
             current_revision: None,
             retry_after: None,
@@ -71,14 +71,14 @@ impl ApiError {
 
     /// The same, with a message of the caller's.
     pub fn with_message(mut self, message: impl Into<String>) -> Self {
-        self.message = message.into();
+        self.message = message.into().into_boxed_str();
         self
     }
 
     /// An internal failure with its cause, for the log.
     pub fn internal(cause: impl std::fmt::Display, catalog: &Catalog) -> Self {
         Self {
-            cause: Some(cause.to_string()),
+            cause: Some(cause.to_string().into()),
             ..Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", catalog)
         }
     }
@@ -117,7 +117,9 @@ impl ApiError {
                 state,
             ),
             AppError::TooLarge => Self::new(S::PAYLOAD_TOO_LARGE, "body_too_large", c),
-            AppError::Workflow(WorkflowError::NotAllowed) => Self::new(S::FORBIDDEN, "forbidden", c),
+            AppError::Workflow(WorkflowError::NotAllowed) => {
+                Self::new(S::FORBIDDEN, "forbidden", c)
+            }
             AppError::Workflow(WorkflowError::WrongStatus) => {
                 Self::new(S::CONFLICT, "wrong_status", c)
             }
@@ -147,7 +149,7 @@ impl IntoResponse for ApiError {
         let body = ErrorBody {
             error: ErrorDetail {
                 code: self.code,
-                message: self.message,
+                message: self.message.into(),
                 fields: self.fields,
                 current_revision: self.current_revision,
                 retry_after: self.retry_after,

@@ -92,7 +92,10 @@ pub(crate) fn cacheable<T: Serialize>(headers: &HeaderMap, value: &T, public: bo
         StatusCode::NOT_MODIFIED.into_response()
     } else {
         (
-            [(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))],
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
             body,
         )
             .into_response()
@@ -198,7 +201,10 @@ fn type_of(s: &serde_json::Value) -> String {
     } else {
         match s.get("type") {
             Some(serde_json::Value::String(t)) if t == "array" => {
-                format!("array of {}", s.get("items").map(type_of).unwrap_or_default())
+                format!(
+                    "array of {}",
+                    s.get("items").map(type_of).unwrap_or_default()
+                )
             }
             Some(serde_json::Value::String(t)) => t.clone(),
             Some(serde_json::Value::Array(ts)) => ts
@@ -216,7 +222,10 @@ fn type_of(s: &serde_json::Value) -> String {
 }
 
 fn text(v: &serde_json::Value, key: &str) -> String {
-    v.get(key).and_then(|v| v.as_str()).unwrap_or_default().to_owned()
+    v.get(key)
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned()
 }
 
 /// The schema named by the first content of a body or answer.
@@ -235,7 +244,10 @@ fn reference(state: &AppState, doc: &serde_json::Value) -> Response {
     use minijinja::context;
     let empty = serde_json::Map::new();
     let mut operations = Vec::new();
-    let paths = doc.get("paths").and_then(|p| p.as_object()).unwrap_or(&empty);
+    let paths = doc
+        .get("paths")
+        .and_then(|p| p.as_object())
+        .unwrap_or(&empty);
     for (path, item) in paths {
         for method in ["get", "post", "put", "delete"] {
             let Some(op) = item.get(method) else {

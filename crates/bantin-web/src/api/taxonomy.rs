@@ -147,7 +147,11 @@ pub(crate) async fn create_category(
     ApiJson(input): ApiJson<CategoryInput>,
 ) -> Result<Response, ApiError> {
     if !w.holder.rights.allows(Capability::ManageSettings, None) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", state.catalog()));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            state.catalog(),
+        ));
     }
     let mut errors = FieldErrors::new();
     let slug = Slug::parse(input.slug.trim()).ok();

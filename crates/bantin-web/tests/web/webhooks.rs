@@ -84,13 +84,25 @@ async fn events_are_signed_retried_and_logged() {
     let at = page.body.find("id=\"new-secret\">").unwrap() + "id=\"new-secret\">".len();
     let secret = page.body[at..at + 64].to_owned();
     let bad = agent
-        .post("/admin/webhooks", &[("csrf", &csrf), ("url", "ftp://x/"), ("event", "article.published")])
+        .post(
+            "/admin/webhooks",
+            &[
+                ("csrf", &csrf),
+                ("url", "ftp://x/"),
+                ("event", "article.published"),
+            ],
+        )
         .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 
     // Published: the first attempt fails (500) and is retried after the backoff.
     let id = app
-        .add_article("Bài có webhook", ArticleStatus::Published, app.now().minus(10), None)
+        .add_article(
+            "Bài có webhook",
+            ArticleStatus::Published,
+            app.now().minus(10),
+            None,
+        )
         .await;
     assert_eq!(worker.pass().await.unwrap(), 1);
     assert_eq!(rx.events(), ["article.published"]);
@@ -107,7 +119,11 @@ async fn events_are_signed_retried_and_logged() {
             .unwrap()
             .parse()
             .unwrap();
-        assert_eq!(sig, bantin_app::signature(&secret, t, body), "verifies with the secret");
+        assert_eq!(
+            sig,
+            bantin_app::signature(&secret, t, body),
+            "verifies with the secret"
+        );
         assert_ne!(sig, bantin_app::signature("another secret", t, body));
         let v: serde_json::Value = serde_json::from_str(body).unwrap();
         assert_eq!(v["event"], "article.published");
@@ -136,7 +152,10 @@ async fn events_are_signed_retried_and_logged() {
         extra_category_ids: vec![],
         options: Default::default(),
     };
-    app.app().update_article(&Actor::cli(), id, &edit).await.unwrap();
+    app.app()
+        .update_article(&Actor::cli(), id, &edit)
+        .await
+        .unwrap();
     worker.pass().await.unwrap();
     app.set_status(id, ArticleStatus::Unpublished).await;
     worker.pass().await.unwrap();
@@ -162,7 +181,10 @@ async fn events_are_signed_retried_and_logged() {
     edit.title = "Nháp 2".to_owned();
     edit.slug = bantin_core::Slug::parse("nhap").unwrap();
     edit.status = ArticleStatus::Draft;
-    app.app().update_article(&Actor::cli(), draft, &edit).await.unwrap();
+    app.app()
+        .update_article(&Actor::cli(), draft, &edit)
+        .await
+        .unwrap();
     worker.pass().await.unwrap();
     assert_eq!(rx.events().len(), 6);
 
@@ -171,14 +193,21 @@ async fn events_are_signed_retried_and_logged() {
     assert!(log.body.contains("article.deleted"));
     assert!(log.body.contains("HTTP 500") || log.body.contains("HTTP 200"));
     let hooks = app.store().webhooks().await.unwrap();
-    let deliveries = app.store().webhook_deliveries(hooks[0].id, 50).await.unwrap();
+    let deliveries = app
+        .store()
+        .webhook_deliveries(hooks[0].id, 50)
+        .await
+        .unwrap();
     assert!(deliveries.iter().all(|d| d.status == "delivered"));
     assert!(deliveries.iter().any(|d| d.attempts == 2));
     // Editors may not see or manage webhooks.
     app.add_user("hook-editor", Role::Editor).await;
     let mut editor = Agent::new(&app, "198.51.100.41:5000");
     editor.sign_in("hook-editor", PASSWORD).await;
-    assert_eq!(editor.get("/admin/webhooks").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        editor.get("/admin/webhooks").await.status,
+        StatusCode::FORBIDDEN
+    );
 }
 
 #[tokio::test]
@@ -201,8 +230,13 @@ async fn several_workers_deliver_each_event_once() {
         .await
         .unwrap();
     for i in 0..5 {
-        app.add_article(&format!("Bài số {i}"), ArticleStatus::Published, app.now().minus(5), None)
-            .await;
+        app.add_article(
+            &format!("Bài số {i}"),
+            ArticleStatus::Published,
+            app.now().minus(5),
+            None,
+        )
+        .await;
     }
     let (a, b) = tokio::join!(w1.pass(), w2.pass());
     a.unwrap();
@@ -227,14 +261,29 @@ async fn private_targets_are_refused_unless_allowed() {
         )
         .await
         .unwrap();
-    app.add_article("Bài bí mật", ArticleStatus::Published, app.now().minus(5), None)
-        .await;
+    app.add_article(
+        "Bài bí mật",
+        ArticleStatus::Published,
+        app.now().minus(5),
+        None,
+    )
+    .await;
     worker.pass().await.unwrap();
-    assert!(rx.got.lock().unwrap().is_empty(), "nothing reached the loopback receiver");
+    assert!(
+        rx.got.lock().unwrap().is_empty(),
+        "nothing reached the loopback receiver"
+    );
     let d = &app.store().webhook_deliveries(hook, 5).await.unwrap()[0];
     assert_eq!(d.status, "pending", "retried later");
     assert!(d.last_error.contains("non-public"), "{}", d.last_error);
-    for ip in ["127.0.0.1", "10.0.0.8", "169.254.169.254", "::1", "fd12::1", "192.168.0.10"] {
+    for ip in [
+        "127.0.0.1",
+        "10.0.0.8",
+        "169.254.169.254",
+        "::1",
+        "fd12::1",
+        "192.168.0.10",
+    ] {
         assert!(!bantin_app::is_public_address(ip.parse().unwrap()), "{ip}");
     }
 }
