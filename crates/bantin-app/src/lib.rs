@@ -14,6 +14,8 @@ mod history;
 mod ratings;
 mod scheduler;
 mod signin;
+mod tokens;
+mod webhooks;
 
 use std::sync::Arc;
 
@@ -30,6 +32,10 @@ pub use history::{RESTORED_NOTE, restored_from};
 pub use ratings::VoteRequest;
 pub use scheduler::Scheduler;
 pub use signin::{FAILURE_KEY_CHARS, SessionStarted, SignIn, failure_key, hash_token};
+pub use tokens::{TOKEN_PREFIX, TokenCheck, TokenCreated, TokenHolder, TokenName};
+pub use webhooks::{
+    WebhookEvent, WebhookSettings, WebhookUrl, Webhooks, is_public_address, signature,
+};
 
 /// The rules services apply that operators may tune.
 #[derive(Clone, Debug)]

@@ -12,6 +12,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+mod api_reads;
 mod articles;
 mod audit;
 mod categories;
@@ -25,8 +26,11 @@ mod revisions;
 mod schema;
 mod sessions;
 mod tags;
+mod tokens;
 mod users;
+mod webhooks;
 
+pub use api_reads::{PublicArticleQuery, TagCount};
 pub use articles::author_slug;
 pub use articles::{
     ArticleFilter, ArticleOptions, ArticlePlacement, ArticleSort, NewArticle, NewsroomArticle,
@@ -43,7 +47,9 @@ pub use revisions::{ArticleEvent, HISTORY_MAX, Revision, RevisionSummary};
 pub use schema::SchemaItem;
 pub use sessions::{LoginAttempt, Session};
 pub use tags::TagRow;
+pub use tokens::{ApiToken, NewApiToken};
 pub use users::{ADMINISTRATORS_LOCK, NewUser, User, UserUpdate};
+pub use webhooks::{Attempt, Delivery, NewDelivery, Webhook};
 
 /// Runs the same code against whichever pool the store holds. The body is compiled once per
 /// backend, so SQL must be portable: `$n` placeholders, `BIGINT` instants, cast aggregates.

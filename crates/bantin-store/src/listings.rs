@@ -110,7 +110,7 @@ impl Store {
     }
 
     /// Tags that have at least one reachable article, by name, at most `limit`.
-    pub async fn public_tags(&self, now: UnixTime, limit: i64) -> Result<Vec<PublicTag>> {
+    pub async fn sitemap_tags(&self, now: UnixTime, limit: i64) -> Result<Vec<PublicTag>> {
         let sql = format!(
             "SELECT t.id, t.name, t.slug FROM tags t
              WHERE EXISTS (SELECT 1 FROM article_tags at JOIN articles a ON a.id = at.article_id

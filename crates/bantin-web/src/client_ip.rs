@@ -67,7 +67,12 @@ pub fn secure_cookies(state: &AppState, headers: &HeaderMap) -> bool {
 }
 
 impl ClientIp {
-    fn from_parts(headers: &HeaderMap, extensions: &Extensions, state: &AppState) -> IpAddr {
+    /// The client address of a request's headers and extensions.
+    pub(crate) fn from_parts(
+        headers: &HeaderMap,
+        extensions: &Extensions,
+        state: &AppState,
+    ) -> IpAddr {
         let peer = extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::from([127, 0, 0, 1]), |ci| ci.0.ip());

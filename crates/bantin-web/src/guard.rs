@@ -58,7 +58,8 @@ pub(crate) async fn limit_posts(
     req: Request,
     next: Next,
 ) -> Response {
-    if req.method() != Method::POST {
+    // The API counts every request per token in its own limiter, answering in its own format.
+    if req.method() != Method::POST || crate::routes::is_api(req.uri().path()) {
         return next.run(req).await;
     }
     let login = is_login_attempt(req.uri().path());

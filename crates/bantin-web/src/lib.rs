@@ -9,6 +9,8 @@
 //! router. A test keeps the graph acyclic.
 
 mod admin;
+mod api;
+mod article_input;
 mod assets;
 mod auth;
 mod cache;
@@ -35,6 +37,7 @@ mod state;
 mod views;
 
 pub use admin::{AdminRoute, admin_routes};
+pub use api::openapi_json;
 pub use auth::Access;
 pub use client_ip::client_address;
 pub use cookies::{SESSION_COOKIE, VOTER_COOKIE};
@@ -108,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .route("/rate/{id}", post(rating::rate))
         .route("/{category}", get(pages::category::category_without_slash))
         .merge(admin::router(&state))
+        .merge(api::router(&state))
         .nest_service("/media", media)
         .fallback(pages::other::not_found)
         .layer(middleware::from_fn_with_state(

@@ -1,4 +1,5 @@
-//! Per-address request limits (GCRA, via governor): sign-in attempts and every POST. The
+//! Request limits (GCRA, via governor): per address for sign-in attempts and every POST, per
+//! token (or address) for the JSON API. The
 //! middleware that applies them lives in [`crate::guard`].
 
 use std::net::IpAddr;
@@ -10,10 +11,20 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::WebSettings;
 
+/// Who API requests are counted against: the token presented, else the address.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ApiKey {
+    /// The SHA-256 of a presented token.
+    Token(String),
+    /// An address without a token.
+    Address(IpAddr),
+}
+
 /// The limiters of one process.
 pub struct Limiters {
     login: DefaultKeyedRateLimiter<IpAddr>,
     posts: DefaultKeyedRateLimiter<IpAddr>,
+    api: DefaultKeyedRateLimiter<ApiKey>,
     clock: DefaultClock,
     checks: AtomicU64,
 }
@@ -28,6 +39,7 @@ impl Limiters {
         Self {
             login: RateLimiter::keyed(per_minute(settings.login_attempts_per_minute)),
             posts: RateLimiter::keyed(per_minute(settings.posts_per_minute)),
+            api: RateLimiter::keyed(per_minute(settings.api_requests_per_minute)),
             clock: DefaultClock::default(),
             checks: AtomicU64::new(0),
         }
@@ -39,6 +51,7 @@ impl Limiters {
         if self.checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
             self.login.retain_recent();
             self.posts.retain_recent();
+            self.api.retain_recent();
         }
         let wait = |r: &DefaultKeyedRateLimiter<IpAddr>| {
             r.check_key(&ip)
@@ -49,5 +62,16 @@ impl Limiters {
             return Some(w);
         }
         wait(&self.posts)
+    }
+
+    /// Seconds to wait when `key` is over the API limit, else `None`.
+    pub fn check_api(&self, key: &ApiKey) -> Option<u64> {
+        if self.checks.fetch_add(1, Ordering::Relaxed) % 4096 == 4095 {
+            self.api.retain_recent();
+        }
+        self.api
+            .check_key(key)
+            .err()
+            .map(|nu| nu.wait_time_from(self.clock.now()).as_secs() + 1)
     }
 }

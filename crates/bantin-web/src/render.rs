@@ -18,6 +18,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("idle.html", include_str!("../templates/idle.html")),
     ("list.html", include_str!("../templates/list.html")),
     ("print.html", include_str!("../templates/print.html")),
+    ("api.html", include_str!("../templates/api.html")),
     (
         "admin/base.html",
         include_str!("../templates/admin/base.html"),
@@ -97,6 +98,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "admin/reset.html",
         include_str!("../templates/admin/reset.html"),
+    ),
+    (
+        "admin/tokens.html",
+        include_str!("../templates/admin/tokens.html"),
+    ),
+    (
+        "admin/webhooks.html",
+        include_str!("../templates/admin/webhooks.html"),
     ),
 ];
 

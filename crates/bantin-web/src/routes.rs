@@ -39,6 +39,12 @@ pub fn is_reader_page(path: &str) -> bool {
         && !path.starts_with("/assets/")
         && !path.starts_with("/media/")
         && !path.starts_with("/admin")
+        && !is_api(path)
+}
+
+/// The JSON API and its document: never kept in the page cache, never personalised.
+pub fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
 }
 
 /// Paths that never need the session: static files and the health check.
@@ -121,5 +127,7 @@ mod tests {
         assert!(!is_reader_page("/assets/site.css"));
         assert!(!is_reader_page("/admin/"));
         assert!(!is_reader_page("/healthz"));
+        assert!(!is_reader_page("/api/v1/categories/"));
+        assert!(!is_reader_page("/api/v1/x.html"));
     }
 }

@@ -70,6 +70,12 @@ pub struct WebSettings {
     pub allowed_hosts: Vec<String>,
     /// The text of `/robots.txt` (the sitemap's address is added).
     pub robots_txt: String,
+    /// JSON API requests one token (or, without a token, one address) may make per minute.
+    pub api_requests_per_minute: u32,
+    /// Largest JSON API request body, bytes.
+    pub api_body_limit: usize,
+    /// Webhooks may deliver to loopback, private and link-local addresses.
+    pub webhooks_allow_private: bool,
 }
 
 impl Default for WebSettings {
@@ -107,6 +113,9 @@ impl Default for WebSettings {
                 "[::1]".to_owned(),
             ],
             robots_txt: "User-agent: *\nDisallow: /admin/\nDisallow: /in/\n".to_owned(),
+            api_requests_per_minute: 600,
+            api_body_limit: 4 * 1024 * 1024,
+            webhooks_allow_private: false,
         }
     }
 }

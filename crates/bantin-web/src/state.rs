@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::extract::FromRef;
 use axum::http::HeaderValue;
 use axum_extra::extract::cookie::Key;
-use bantin_app::{App, ChangeSink, Follower};
+use bantin_app::{App, ChangeSink, Follower, WebhookSettings, Webhooks};
 use bantin_core::{HtmlPolicy, UnixTime};
 use bantin_store::{Change, Store};
 
@@ -36,6 +36,7 @@ struct Inner {
     site: Arc<SiteCache>,
     limiters: Limiters,
     follower: Arc<Follower>,
+    webhooks: Arc<Webhooks>,
     html: HtmlPolicy,
     csp: HeaderValue,
 }
@@ -79,6 +80,15 @@ impl AppState {
         if let Some(cache) = &page_cache {
             sinks.push(cache.clone());
         }
+        let webhooks = Webhooks::new(
+            app.clone(),
+            WebhookSettings {
+                allow_private: settings.webhooks_allow_private,
+                public_url: settings.public_url.clone(),
+                ..WebhookSettings::default()
+            },
+        );
+        sinks.push(webhooks.sink());
         let follower = Follower::start(app.store().clone(), sinks).await?;
         let html = HtmlPolicy::new(settings.embeds.clone());
         let csp = crate::settings::content_security_policy(&settings.embeds);
@@ -97,6 +107,7 @@ impl AppState {
             page_cache,
             site,
             follower,
+            webhooks,
         })))
     }
 
@@ -169,6 +180,11 @@ impl AppState {
     /// The change-feed follower feeding the page cache; the binary runs it.
     pub fn follower(&self) -> &Arc<Follower> {
         &self.0.follower
+    }
+
+    /// The webhook worker, woken by the change feed; the binary runs it.
+    pub fn webhooks(&self) -> &Arc<Webhooks> {
+        &self.0.webhooks
     }
 
     /// Waits until every change this process committed is applied to its caches, so the

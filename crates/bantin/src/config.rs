@@ -115,6 +115,15 @@ pub struct ServeArgs {
     /// The site's public address for links in emails, e.g. https://example.vn.
     #[arg(long, env = "BANTIN_PUBLIC_URL", value_name = "URL")]
     pub public_url: Option<String>,
+    /// JSON API requests one token (or one address without a token) may make per minute.
+    #[arg(long, env = "BANTIN_API_REQUESTS_PER_MINUTE", value_name = "N")]
+    pub api_requests_per_minute: Option<String>,
+    /// Largest JSON API request body, KiB.
+    #[arg(long, env = "BANTIN_API_BODY_LIMIT_KIB", value_name = "KIB")]
+    pub api_body_limit_kib: Option<String>,
+    /// Let webhooks deliver to loopback, private and link-local addresses.
+    #[arg(long, env = "BANTIN_WEBHOOKS_ALLOW_PRIVATE", value_name = "BOOL")]
+    pub webhooks_allow_private: Option<String>,
     /// Where frames in article bodies may come from: comma-separated URL prefixes
     /// (https://host/path/), or "none". Default: YouTube's embed players.
     #[arg(long, env = "BANTIN_EMBED_HOSTS", value_name = "PREFIXES")]
@@ -175,6 +184,9 @@ struct FileSettings {
     embed_hosts: Option<String>,
     allowed_hosts: Option<String>,
     robots_txt: Option<String>,
+    api_requests_per_minute: Option<i64>,
+    api_body_limit_kib: Option<i64>,
+    webhooks_allow_private: Option<bool>,
     header_read_timeout: Option<i64>,
     keep_alive_timeout: Option<i64>,
     max_open_connections: Option<i64>,
@@ -491,6 +503,26 @@ impl Settings {
             i64::from(defaults.posts_per_minute),
             1_000_000,
         )?;
+        let api_requests_per_minute = bounded(
+            "api_requests_per_minute",
+            serve.api_requests_per_minute.as_ref(),
+            file.api_requests_per_minute,
+            i64::from(defaults.api_requests_per_minute),
+            1_000_000,
+        )?;
+        let api_body_limit_kib = bounded(
+            "api_body_limit_kib",
+            serve.api_body_limit_kib.as_ref(),
+            file.api_body_limit_kib,
+            i64::try_from(defaults.api_body_limit / 1024)?,
+            64 * 1024,
+        )?;
+        let webhooks_allow_private = pick(
+            "webhooks_allow_private",
+            serve.webhooks_allow_private.as_ref(),
+            file.webhooks_allow_private,
+            false,
+        )?;
         let header_read_timeout = bounded(
             "header_read_timeout",
             serve.header_read_timeout.as_ref(),
@@ -635,6 +667,9 @@ impl Settings {
                 Some(text) => text,
                 None => defaults.robots_txt.clone(),
             },
+            api_requests_per_minute: u32::try_from(api_requests_per_minute)?,
+            api_body_limit: usize::try_from(api_body_limit_kib)? * 1024,
+            webhooks_allow_private,
             ..defaults
         };
         Ok(Self {

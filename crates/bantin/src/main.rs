@@ -3,6 +3,7 @@
 mod config;
 mod server;
 mod synth;
+mod tokens;
 mod users;
 
 use std::process::ExitCode;
@@ -47,6 +48,13 @@ enum Command {
         #[command(subcommand)]
         command: users::UserCommand,
     },
+    /// Manage API tokens.
+    Token {
+        #[command(flatten)]
+        common: CommonArgs,
+        #[command(subcommand)]
+        command: tokens::TokenCommand,
+    },
     /// Add synthetic published articles for load tests (bench/run.sh uses it).
     #[command(hide = true)]
     Synth {
@@ -77,6 +85,7 @@ fn main() -> ExitCode {
             Command::Migrate { common } => migrate_command(&common).await,
             Command::Synth { common, articles } => synth::run(&common, articles).await,
             Command::User { common, command } => users::run(&common, command).await,
+            Command::Token { common, command } => tokens::run(&common, command).await,
         }
     });
     match result {
@@ -267,6 +276,9 @@ async fn serve_command(common: &CommonArgs, serve: &ServeArgs) -> Result<()> {
         bantin_store::Backend::Sqlite => Duration::from_millis(200),
     };
     let follower = tokio::spawn(state.follower().clone().run(poll));
+    // Webhook events are read from the change feed and delivered by whichever process claims
+    // each delivery first.
+    let webhooks = tokio::spawn(state.webhooks().clone().run(Duration::from_secs(5)));
     // Publish and expiry times arrive on the change feed at their second, with no visitor.
     let scheduler = tokio::spawn(Scheduler::new(app.clone()).run(Duration::from_secs(1)));
     let flusher = {
@@ -339,7 +351,7 @@ async fn serve_command(common: &CommonArgs, serve: &ServeArgs) -> Result<()> {
     )
     .await;
 
-    for task in [follower, scheduler, flusher, sweeper] {
+    for task in [follower, webhooks, scheduler, flusher, sweeper] {
         task.abort();
     }
     match state.views().flush(state.store()).await {

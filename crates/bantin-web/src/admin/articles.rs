@@ -13,12 +13,13 @@ use bantin_app::{AppError, Editing};
 use bantin_core::access::Capability;
 use bantin_core::time::{day_start, format_local_input, parse_local_input};
 use bantin_core::workflow::{Action, ExpiryAction, Subject, next_status};
-use bantin_core::{ArticleId, ArticleStatus, CategoryId, Slug, format_date_time, nfc};
+use bantin_core::{ArticleId, ArticleStatus, CategoryId, format_date_time};
 use bantin_store::{Article, ArticleFilter, ArticleOptions, ArticleSort, NewArticle};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use super::page::{Notice, refusal, render_status, stale};
+use crate::article_input::{self, ArticleFields, FieldErrors};
 use crate::auth::CurrentUser;
 use crate::extract::{CsrfForm, CsrfProtected, Parsed, user_of};
 use crate::layout::ser;
@@ -414,22 +415,6 @@ impl CsrfProtected for ArticleForm {
     }
 }
 
-/// Longest title, in characters.
-const TITLE_MAX: usize = 300;
-
-fn clean(s: &str, max: usize) -> Option<String> {
-    let s = nfc(s.trim());
-    (s.chars().count() <= max && !s.chars().any(|c| c.is_control() && c != '\n' && c != '\r'))
-        .then_some(s)
-}
-
-/// A picture address an article may use: our media, or http(s).
-fn image_url_ok(u: &str) -> bool {
-    u.len() <= 2048
-        && !u.chars().any(|c| c.is_control() || c.is_whitespace())
-        && (u.starts_with("/media/") || u.starts_with("https://") || u.starts_with("http://"))
-}
-
 impl ArticleForm {
     fn of(a: &Article, tags: &[String], extra: &[CategoryId], state: &AppState) -> Self {
         let zone = &state.settings().zone;
@@ -465,179 +450,78 @@ impl ArticleForm {
         }
     }
 
-    /// The article the form describes, or each field's problem (keyed by field name).
+    /// The article the form describes, or each field's problem (keyed by field name): the
+    /// form's own formats read here, the rules applied by [`ArticleFields::validate`].
     fn parse(
         &self,
         state: &AppState,
         cu: &CurrentUser,
         status: ArticleStatus,
     ) -> Result<NewArticle, BTreeMap<String, String>> {
-        let cat = state.catalog();
         let zone = &state.settings().zone;
-        let mut errors = BTreeMap::new();
-        let mut bad = |field: &str, key: &str| {
-            errors.insert(field.to_owned(), cat.get(key).to_owned());
-        };
-        let title = clean(&self.title, TITLE_MAX).filter(|t| !t.is_empty());
-        if title.is_none() {
-            bad("title", "article.bad_title");
-        }
-        let slug = if self.slug.trim().is_empty() {
-            title.as_deref().and_then(|t| Slug::from_title(t).ok())
-        } else {
-            Slug::parse(self.slug.trim()).ok()
-        };
-        if slug.is_none() {
-            bad("slug", "article.bad_slug");
-        }
-        let text = |s: &str, max| clean(s, max);
-        let (lead, author, source, alt, caption) = (
-            text(&self.lead, 2000),
-            text(&self.author, 300),
-            text(&self.source, 300),
-            text(&self.image_alt, 300),
-            text(&self.image_caption, 1000),
-        );
-        for (v, field) in [
-            (&lead, "lead"),
-            (&author, "author"),
-            (&source, "source"),
-            (&alt, "image_alt"),
-            (&caption, "image_caption"),
-        ] {
-            if v.is_none() {
-                bad(field, "article.too_long");
-            }
-        }
-        if self.body.len() > 2 * 1024 * 1024 {
-            bad("body", "article.too_long");
-        }
-        let image_url = self.image_url.trim();
-        if !image_url.is_empty() && !image_url_ok(image_url) {
-            bad("image_url", "article.bad_image_url");
-        }
-        let category = self
-            .category
-            .parse::<CategoryId>()
-            .ok()
-            .filter(|c| cu.rights.allows(Capability::Write, Some(*c)));
-        if category.is_none() {
-            bad("category", "article.bad_category");
-        }
-        let extra: Option<Vec<CategoryId>> = self
-            .extra
-            .iter()
-            .filter(|s| !s.is_empty())
-            .map(|s| {
-                s.parse::<CategoryId>()
-                    .ok()
-                    .filter(|c| cu.rights.allows(Capability::Write, Some(*c)))
-            })
-            .collect();
-        if extra.is_none() {
-            bad("extra", "article.bad_category");
-        }
-        let tags: Vec<String> = self
-            .tags
-            .split(',')
-            .map(|t| nfc(t.trim()))
-            .filter(|t| !t.is_empty())
-            .collect();
-        if tags.len() > 20 || tags.iter().any(|t| t.chars().count() > 60) {
-            bad("tags", "article.bad_tags");
-        }
-        let publish_at = if self.publish_at.trim().is_empty() {
-            Some(state.now())
-        } else {
-            parse_local_input(&self.publish_at, zone)
-        };
-        if publish_at.is_none() {
-            bad("publish_at", "article.bad_time");
-        }
-        let expire_at = if self.expire_at.trim().is_empty() {
-            Some(None)
-        } else {
-            parse_local_input(&self.expire_at, zone).map(Some)
-        };
-        match (publish_at, expire_at) {
-            (_, None) => bad("expire_at", "article.bad_time"),
-            (Some(p), Some(Some(e))) if e <= p => bad("expire_at", "article.expiry_before_publish"),
-            _ => {}
-        }
-        let expiry_action = match self.expiry_action.as_str() {
-            "unpublish" => ExpiryAction::Unpublish,
-            _ => ExpiryAction::Archive,
-        };
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        let (
-            Some(title),
-            Some(slug),
-            Some(category_id),
-            Some(extra),
-            Some(publish_at),
-            Some(expire_at),
-        ) = (title, slug, category, extra, publish_at, expire_at)
-        else {
-            return Err(errors);
-        };
-        Ok(NewArticle {
-            title,
-            slug,
-            lead: lead.unwrap_or_default(),
-            body: state.html().sanitize(&self.body),
-            image_url: Some(image_url.to_owned()).filter(|u| !u.is_empty()),
-            image_alt: alt.unwrap_or_default(),
-            image_caption: caption.unwrap_or_default(),
-            author: author.unwrap_or_default(),
-            source: source.unwrap_or_default(),
-            tags,
-            status,
-            publish_at,
-            expire_at,
-            category_id,
-            extra_category_ids: extra.into_iter().filter(|c| *c != category_id).collect(),
+        let fields = ArticleFields {
+            title: &self.title,
+            slug: &self.slug,
+            lead: &self.lead,
+            body: &self.body,
+            category: self.category.parse().ok(),
+            extra: self
+                .extra
+                .iter()
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse().ok())
+                .collect(),
+            tags: self.tags.split(',').map(str::to_owned).collect(),
+            author: &self.author,
+            source: &self.source,
+            image_url: &self.image_url,
+            image_alt: &self.image_alt,
+            image_caption: &self.image_caption,
+            publish_at: if self.publish_at.trim().is_empty() {
+                Some(state.now())
+            } else {
+                parse_local_input(&self.publish_at, zone)
+            },
+            expire_at: if self.expire_at.trim().is_empty() {
+                Some(None)
+            } else {
+                parse_local_input(&self.expire_at, zone).map(Some)
+            },
             options: ArticleOptions {
-                expiry_action,
+                expiry_action: match self.expiry_action.as_str() {
+                    "unpublish" => ExpiryAction::Unpublish,
+                    _ => ExpiryAction::Archive,
+                },
                 allow_rating: self.allow_rating == "1",
                 show_on_home: self.show_on_home == "1",
             },
-        })
+        };
+        fields
+            .validate(&cu.rights, state.html(), status)
+            .map_err(|errors| messages(state, &errors))
     }
 }
 
-/// Makes `a`'s slug unique among articles: a slug made from the title gets a number when
-/// another article has it; one the user typed (and changed) is refused by field instead.
-/// `current` is the article being edited and its slug now.
+/// Field problems worded from the catalogue.
+fn messages(state: &AppState, errors: &FieldErrors) -> BTreeMap<String, String> {
+    errors
+        .iter()
+        .map(|(field, key)| ((*field).to_owned(), state.catalog().get(key).to_owned()))
+        .collect()
+}
+
+/// Makes `a`'s slug unique among articles (see [`article_input::settle_slug`]), the problem
+/// worded for the form.
 async fn settle_slug(
     state: &AppState,
     f: &ArticleForm,
     a: &mut NewArticle,
     current: Option<(ArticleId, &str)>,
 ) -> Result<Option<BTreeMap<String, String>>, WebError> {
-    let except = current.map(|(id, _)| id);
-    let store = state.store();
-    if !f.slug.trim().is_empty() {
-        let unchanged = current.is_some_and(|(_, slug)| slug == a.slug.as_str());
-        if !unchanged && store.slug_in_use(a.slug.as_str(), except).await? {
-            return Ok(Some(BTreeMap::from([(
-                "slug".to_owned(),
-                state.catalog().get("article.slug_taken").to_owned(),
-            )])));
-        }
-        return Ok(None);
-    }
-    let base = a.slug.clone();
-    let mut n = 1;
-    while store.slug_in_use(a.slug.as_str(), except).await? {
-        n += 1;
-        if n > 1000 {
-            break;
-        }
-        a.slug = base.numbered(n);
-    }
-    Ok(None)
+    let typed = !f.slug.trim().is_empty();
+    Ok(article_input::settle_slug(state.store(), typed, a, current)
+        .await?
+        .map(|errors| messages(state, &errors)))
 }
 
 /// The edit page (`id`: `None` for a new article), with the form as typed and its problems.

@@ -13,7 +13,9 @@ mod page;
 mod reset;
 mod sessions;
 mod tags;
+mod tokens;
 mod users;
+mod webhooks;
 
 use axum::Router;
 use axum::http::Method;
@@ -62,7 +64,9 @@ fn entry(
 
 fn entries() -> Vec<Entry> {
     use Access::{Allowed, Enrolling, Public};
-    use Capability::{ManageCategories, ManageUsers, Publish, SignIn, ViewAudit, Write};
+    use Capability::{
+        ManageCategories, ManageSettings, ManageUsers, Publish, SignIn, ViewAudit, Write,
+    };
     let (g, p) = (Method::GET, Method::POST);
     vec![
         entry(
@@ -414,6 +418,48 @@ fn entries() -> Vec<Entry> {
             "/admin/users/1/active",
             Allowed(ManageUsers),
             post(users::set_active),
+        ),
+        entry(
+            g.clone(),
+            "/admin/tokens",
+            "/admin/tokens",
+            Allowed(SignIn),
+            get(tokens::list),
+        ),
+        entry(
+            p.clone(),
+            "/admin/tokens",
+            "/admin/tokens",
+            Allowed(SignIn),
+            post(tokens::create),
+        ),
+        entry(
+            p.clone(),
+            "/admin/tokens/{id}/revoke",
+            "/admin/tokens/1/revoke",
+            Allowed(SignIn),
+            post(tokens::revoke),
+        ),
+        entry(
+            g.clone(),
+            "/admin/webhooks",
+            "/admin/webhooks",
+            Allowed(ManageSettings),
+            get(webhooks::list),
+        ),
+        entry(
+            p.clone(),
+            "/admin/webhooks",
+            "/admin/webhooks",
+            Allowed(ManageSettings),
+            post(webhooks::create),
+        ),
+        entry(
+            p.clone(),
+            "/admin/webhooks/{id}/delete",
+            "/admin/webhooks/1/delete",
+            Allowed(ManageSettings),
+            post(webhooks::delete),
         ),
         entry(
             p,

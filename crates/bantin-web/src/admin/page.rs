@@ -26,6 +26,7 @@ pub(crate) fn render(
             can_users => cu.rights.allows(Capability::ManageUsers, None),
             can_audit => cu.rights.allows(Capability::ViewAudit, None),
             can_categories => cu.rights.allows(Capability::ManageCategories, None),
+            can_settings => cu.rights.allows(Capability::ManageSettings, None),
         }
     });
     let full = context! {

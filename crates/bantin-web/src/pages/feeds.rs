@@ -461,7 +461,7 @@ pub(crate) async fn sitemap_sections(
     );
     let tags = state
         .store()
-        .public_tags(state.now(), 50_000 - urls.len() as i64)
+        .sitemap_tags(state.now(), 50_000 - urls.len() as i64)
         .await?;
     urls.extend(tags.iter().map(|t| origin.url(&tag_url(&t.slug))));
     let body = document("urlset", &[("xmlns", SITEMAP_NS)], |w| {
