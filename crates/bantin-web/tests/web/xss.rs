@@ -316,6 +316,17 @@ impl Mode {
                         value(i)
                     }
                 }
+                // A new-article form's key makes one article however often it is sent: each
+                // request is a fresh form, or every payload after the first would find the
+                // first article.
+                _ if f.name == "form_key" => {
+                    static SENT: std::sync::atomic::AtomicU64 =
+                        std::sync::atomic::AtomicU64::new(1);
+                    format!(
+                        "{:032x}",
+                        SENT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    )
+                }
                 _ => f.value.clone(),
             })
             .collect()

@@ -288,7 +288,11 @@ pub fn live_markup(html: &str) -> Vec<String> {
             found.push(format!("event handler {n}: {}", show()));
         }
         match name.as_str() {
-            "script" if !attr(&attrs, "src").is_some_and(|s| s.starts_with("/assets/")) => {
+            // A JSON-LD block is data a browser never runs (not a JavaScript type).
+            "script"
+                if !attr(&attrs, "src").is_some_and(|s| s.starts_with("/assets/"))
+                    && attr(&attrs, "type").is_none_or(|t| t != "application/ld+json") =>
+            {
                 found.push(format!("script: {}", show()));
             }
             "object" | "embed" | "applet" | "base" | "frame" | "frameset" => {
