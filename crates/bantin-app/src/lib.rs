@@ -10,6 +10,7 @@ mod editing;
 mod error;
 mod feed;
 mod history;
+pub mod media;
 mod ratings;
 mod scheduler;
 mod signin;
@@ -122,6 +123,7 @@ struct Inner {
     clock: Clock,
     policy: Policy,
     hash_permits: tokio::sync::Semaphore,
+    media: Option<bantin_media::Media>,
 }
 
 impl App {
@@ -134,6 +136,7 @@ impl App {
             // Password hashing is CPU-bound: a few at a time keeps a flood of sign-ins from
             // starving page rendering.
             hash_permits: tokio::sync::Semaphore::new(2),
+            media: None,
         }))
     }
 

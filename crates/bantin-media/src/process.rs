@@ -214,7 +214,11 @@ fn checked_dimensions(
     s: &IntakeSettings,
 ) -> Result<(u32, u32), IntakeError> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format(format));
-    reader.limits(limits(s));
+    // No side limit yet, so the message can say how large the picture is; the memory cap
+    // still holds while the header is read.
+    let mut header_limits = image::Limits::no_limits();
+    header_limits.max_alloc = Some(s.max_alloc);
+    reader.limits(header_limits);
     let (width, height) = match reader.into_dimensions() {
         Ok(d) => d,
         // The decoder refuses dimensions over the side limit while reading the header.

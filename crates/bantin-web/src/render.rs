@@ -29,6 +29,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/admin/dashboard.html"),
     ),
     (
+        "admin/media.html",
+        include_str!("../templates/admin/media.html"),
+    ),
+    (
+        "admin/media_item.html",
+        include_str!("../templates/admin/media_item.html"),
+    ),
+    (
         "admin/sessions.html",
         include_str!("../templates/admin/sessions.html"),
     ),
@@ -116,6 +124,7 @@ impl Renderer {
         env.add_global("site_name", settings.site_name.clone());
         env.add_global("css_url", assets.url("site.css").to_owned());
         env.add_global("rating_js_url", assets.url("rating.js").to_owned());
+        env.add_global("media_js_url", assets.url("media.js").to_owned());
         env.add_filter("thousands", |n: i64| -> String { format_thousands(n) });
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         // minijinja also escapes `/`, which bloats every URL in a page; the five characters

@@ -65,6 +65,7 @@ pub fn admin_notice(code: &str) -> Option<&'static str> {
         "da-doi-mat-khau" => "account.password_changed",
         "da-tat" => "two_step.turned_off",
         "luu" => "users.saved",
+        "da-xoa" => "media.deleted",
         _ => return None,
     })
 }

@@ -8,6 +8,7 @@ mod audit;
 mod dashboard;
 mod history;
 mod login;
+mod media;
 mod page;
 mod reset;
 mod sessions;
@@ -300,6 +301,48 @@ fn entries() -> Vec<Entry> {
             "/admin/articles/1/restore",
             Allowed(Write),
             post(history::restore),
+        ),
+        entry(
+            g.clone(),
+            "/admin/media",
+            "/admin/media",
+            Allowed(Write),
+            get(media::list),
+        ),
+        entry(
+            g.clone(),
+            "/admin/media/picker",
+            "/admin/media/picker",
+            Allowed(Write),
+            get(media::picker),
+        ),
+        entry(
+            p.clone(),
+            "/admin/media/upload",
+            "/admin/media/upload?name=a.jpg",
+            Allowed(Write),
+            post(media::upload),
+        ),
+        entry(
+            g.clone(),
+            "/admin/media/{id}",
+            "/admin/media/1",
+            Allowed(Write),
+            get(media::item),
+        ),
+        entry(
+            p.clone(),
+            "/admin/media/{id}",
+            "/admin/media/1",
+            Allowed(Write),
+            post(media::save),
+        ),
+        entry(
+            p.clone(),
+            "/admin/media/{id}/delete",
+            "/admin/media/1/delete",
+            Allowed(Write),
+            post(media::delete),
         ),
         entry(
             g.clone(),

@@ -13,6 +13,7 @@ mod browser;
 mod editor;
 mod history;
 mod lists;
+mod media;
 mod newsroom;
 mod newsroom_browser;
 mod newsroom_list;
