@@ -14,6 +14,7 @@ mod editor;
 mod history;
 mod lists;
 mod media;
+mod media_browser;
 mod newsroom;
 mod newsroom_browser;
 mod newsroom_list;
