@@ -82,6 +82,42 @@ pub fn media_files() -> Vec<(&'static str, &'static [u8])> {
     out
 }
 
+/// The demo pictures processed by the library, made once per process (tests build many
+/// applications) and stored into each library that loads the demo.
+static PREPARED: std::sync::OnceLock<Vec<(&'static str, bantin_media::Prepared)>> =
+    std::sync::OnceLock::new();
+
+impl App {
+    /// The demo pictures as library items, stored in this application's library; none when
+    /// there is no library (the pictures are then served from the media folder).
+    async fn prepared_demo_media(&self) -> Result<Vec<(&'static str, bantin_media::Prepared)>> {
+        let Some(media) = self.media() else {
+            return Ok(Vec::new());
+        };
+        let prepared = match PREPARED.get() {
+            Some(p) => p.clone(),
+            None => {
+                let mut out = Vec::new();
+                for (path, bytes) in media_files() {
+                    let p = media
+                        .prepare(bytes::Bytes::from_static(bytes), path)
+                        .await
+                        .map_err(|e| bad(format!("{path}: {e}")))?;
+                    out.push((path, p));
+                }
+                PREPARED.get_or_init(|| out).clone()
+            }
+        };
+        for (_, p) in &prepared {
+            media
+                .store(p)
+                .await
+                .map_err(|e| AppError::Internal(Box::new(e)))?;
+        }
+        Ok(prepared)
+    }
+}
+
 /// The bundled demo content is malformed (a build problem, caught by tests).
 #[derive(Debug, thiserror::Error)]
 #[error("demo content: {0}")]
@@ -97,7 +133,23 @@ impl App {
     pub async fn load_demo(&self) -> Result<Loaded> {
         let now = self.now();
         let content: Content = toml::from_str(CONTENT).map_err(|e| bad(e.to_string()))?;
+        let library = self.prepared_demo_media().await?;
         let mut tx = self.store().begin().await?;
+        // The demo pictures become library items (with their variants) when there is a library.
+        let mut urls: Vec<(String, String)> = Vec::new();
+        for (path, prepared) in &library {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            crate::media::record(&mut tx, self, &Actor::system(), prepared, name, now).await?;
+            urls.push((
+                format!("/media/{path}"),
+                bantin_media::url(&prepared.main_name()),
+            ));
+        }
+        let relink = |text: &str| {
+            urls.iter().fold(text.to_owned(), |t, (old, new)| {
+                t.replace(old.as_str(), new)
+            })
+        };
         let mut ids: HashMap<String, CategoryId> = HashMap::new();
         for c in &content.category {
             let parent_id = match &c.parent {
@@ -140,8 +192,11 @@ impl App {
                 title: a.title.clone(),
                 slug,
                 lead: a.lead.clone(),
-                body: SanitizedHtml::sanitize(&a.body),
-                image_url: a.image.as_ref().map(|path| format!("/media/{path}")),
+                body: SanitizedHtml::sanitize(&relink(&a.body)),
+                image_url: a
+                    .image
+                    .as_ref()
+                    .map(|path| relink(&format!("/media/{path}"))),
                 image_alt,
                 image_caption: a.image_caption.clone(),
                 author: a.author.clone(),

@@ -64,6 +64,12 @@ pub enum AppError {
     /// The reset link is unknown, expired or used.
     #[error("invalid or expired reset link")]
     InvalidResetLink,
+    /// A file was refused by the media library (the error names the problem).
+    #[error(transparent)]
+    Media(#[from] bantin_media::IntakeError),
+    /// The library item is used by this many articles; deleting it needs confirmation.
+    #[error("used by {0} articles")]
+    MediaInUse(usize),
     /// The database failed.
     #[error(transparent)]
     Store(StoreError),

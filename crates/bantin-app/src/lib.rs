@@ -11,6 +11,7 @@ mod editing;
 mod error;
 mod feed;
 mod history;
+pub mod media;
 mod ratings;
 mod scheduler;
 mod signin;
@@ -130,6 +131,7 @@ struct Inner {
     clock: Clock,
     policy: Policy,
     hash_permits: tokio::sync::Semaphore,
+    media: Option<bantin_media::Media>,
 }
 
 impl App {
@@ -142,6 +144,7 @@ impl App {
             // Password hashing is CPU-bound: a few at a time keeps a flood of sign-ins from
             // starving page rendering.
             hash_permits: tokio::sync::Semaphore::new(2),
+            media: None,
         }))
     }
 

@@ -52,6 +52,11 @@ const SOURCES: &[(&str, &str, &str)] = &[
         include_str!("../assets/tags.js"),
     ),
     (
+        "media.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../assets/media.js"),
+    ),
+    (
         "admin.css",
         "text/css; charset=utf-8",
         include_str!("../assets/admin.css"),

@@ -63,6 +63,14 @@ impl WebError {
             A::Stale(_) => refuse(StatusCode::CONFLICT, "article.stale"),
             A::TooLarge => refuse(StatusCode::PAYLOAD_TOO_LARGE, "article.too_long"),
             A::Workflow(e) => Self::Refused(StatusCode::FORBIDDEN, e.to_string()),
+            A::Media(e) => {
+                let (status, message) = crate::media_errors::message(catalog, &e);
+                Self::Refused(status, message)
+            }
+            A::MediaInUse(n) => Self::Refused(
+                StatusCode::CONFLICT,
+                catalog.format("media.in_use", &[("n", &n.to_string())]),
+            ),
             e @ (A::Store(_) | A::Internal(_)) => Self::internal(e),
         }
     }

@@ -23,6 +23,7 @@ mod i18n;
 mod layout;
 mod limits;
 mod mail;
+mod media_errors;
 mod origin;
 mod page_cache;
 mod pages;
@@ -91,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .redirect_to_trailing_slash(false)
         .append_index_html_on_directories(false);
     let media = Router::new()
+        .route("/lib/{file}", get(pages::pictures::serve))
         .fallback_service(media)
         .layer(middleware::map_response(media_caching));
     Router::new()
@@ -112,7 +114,7 @@ pub fn router(state: AppState) -> Router {
         .route("/{category}", get(pages::category::category_without_slash))
         .merge(admin::router(&state))
         .merge(api::router(&state))
-        .nest_service("/media", media)
+        .nest("/media", media)
         .fallback(pages::other::not_found)
         .layer(middleware::from_fn_with_state(
             state.clone(),

@@ -32,6 +32,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../templates/admin/dashboard.html"),
     ),
     (
+        "admin/media.html",
+        include_str!("../templates/admin/media.html"),
+    ),
+    (
+        "admin/media_item.html",
+        include_str!("../templates/admin/media_item.html"),
+    ),
+    (
         "admin/sessions.html",
         include_str!("../templates/admin/sessions.html"),
     ),
@@ -142,6 +150,7 @@ impl Renderer {
         env.add_global("share_js_url", assets.url("share.js").to_owned());
         env.add_global("print_css_url", assets.url("print.css").to_owned());
         env.add_global("tags_js_url", assets.url("tags.js").to_owned());
+        env.add_global("media_js_url", assets.url("media.js").to_owned());
         env.add_filter("thousands", |n: i64| -> String { format_thousands(n) });
         env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
         // minijinja also escapes `/`, which bloats every URL in a page; the five characters

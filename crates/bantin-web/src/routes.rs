@@ -85,6 +85,7 @@ pub fn admin_notice(code: &str) -> Option<&'static str> {
         "da-tat" => "two_step.turned_off",
         "luu" => "users.saved",
         "da-doi-thu-tu" => "categories.moved",
+        "da-xoa" => "media.deleted",
         _ => return None,
     })
 }

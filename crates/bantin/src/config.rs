@@ -135,6 +135,22 @@ pub struct ServeArgs {
     /// The text of /robots.txt (the sitemap's address is added to it).
     #[arg(long, env = "BANTIN_ROBOTS_TXT", value_name = "TEXT")]
     pub robots_txt: Option<String>,
+    /// Where library files are kept: `local` (DATA/media/lib) or `s3://BUCKET[/PREFIX]`
+    /// (a build with the `s3` feature; credentials and endpoint from `AWS_*` variables).
+    #[arg(long, env = "BANTIN_MEDIA_STORAGE", value_name = "WHERE")]
+    pub media_storage: Option<String>,
+    /// Largest upload, MiB.
+    #[arg(long, env = "BANTIN_MEDIA_MAX_MIB", value_name = "MIB")]
+    pub media_max_mib: Option<String>,
+    /// Largest picture, millions of pixels (read from its header before decoding).
+    #[arg(long, env = "BANTIN_MEDIA_MAX_MEGAPIXELS", value_name = "N")]
+    pub media_max_megapixels: Option<String>,
+    /// Keep the untouched upload (metadata included) besides the processed picture.
+    #[arg(long, env = "BANTIN_MEDIA_KEEP_ORIGINAL", value_name = "BOOL")]
+    pub media_keep_original: Option<String>,
+    /// Pictures processed at once.
+    #[arg(long, env = "BANTIN_MEDIA_WORKERS", value_name = "N")]
+    pub media_workers: Option<String>,
     /// Seconds a client has to send a whole request head.
     #[arg(long, env = "BANTIN_HEADER_READ_TIMEOUT", value_name = "S")]
     pub header_read_timeout: Option<String>,
@@ -187,6 +203,11 @@ struct FileSettings {
     api_requests_per_minute: Option<i64>,
     api_body_limit_kib: Option<i64>,
     webhooks_allow_private: Option<bool>,
+    media_storage: Option<String>,
+    media_max_mib: Option<u64>,
+    media_max_megapixels: Option<u64>,
+    media_keep_original: Option<bool>,
+    media_workers: Option<usize>,
     header_read_timeout: Option<i64>,
     keep_alive_timeout: Option<i64>,
     max_open_connections: Option<i64>,
@@ -221,6 +242,19 @@ pub struct Settings {
     pub web: WebSettings,
     /// Client connection timeouts and caps.
     pub connections: crate::server::Limits,
+    /// The media library.
+    pub media: MediaSettings,
+}
+
+/// Settings of the media library.
+#[derive(Clone, Debug)]
+pub struct MediaSettings {
+    /// `local` or `s3://bucket[/prefix]`.
+    pub storage: String,
+    /// Intake rules.
+    pub intake: bantin_media::IntakeSettings,
+    /// Pictures processed at once.
+    pub workers: usize,
 }
 
 /// Names a setting in all three places it can be given.
@@ -672,7 +706,75 @@ impl Settings {
             webhooks_allow_private,
             ..defaults
         };
+        let media = {
+            let max_mib = pick(
+                "media_max_mib",
+                serve.media_max_mib.as_ref(),
+                file.media_max_mib,
+                30,
+            )?;
+            let megapixels = pick(
+                "media_max_megapixels",
+                serve.media_max_megapixels.as_ref(),
+                file.media_max_megapixels,
+                50,
+            )?;
+            let keep_original = pick(
+                "media_keep_original",
+                serve.media_keep_original.as_ref(),
+                file.media_keep_original,
+                false,
+            )?;
+            let workers = pick(
+                "media_workers",
+                serve.media_workers.as_ref(),
+                file.media_workers,
+                2,
+            )?;
+            if !(1..=1024).contains(&max_mib) {
+                bail!(
+                    "invalid value {max_mib} for {}: expected 1 to 1024",
+                    names("media_max_mib")
+                );
+            }
+            if !(1..=200).contains(&megapixels) {
+                bail!(
+                    "invalid value {megapixels} for {}: expected 1 to 200",
+                    names("media_max_megapixels")
+                );
+            }
+            if !(1..=64).contains(&workers) {
+                bail!(
+                    "invalid value {workers} for {}: expected 1 to 64",
+                    names("media_workers")
+                );
+            }
+            let storage = serve
+                .media_storage
+                .clone()
+                .or(file.media_storage)
+                .unwrap_or_else(|| "local".to_owned());
+            if storage != "local" && !storage.starts_with("s3://") {
+                bail!(
+                    "invalid value {storage:?} for {}: expected local or s3://BUCKET[/PREFIX]",
+                    names("media_storage")
+                );
+            }
+            MediaSettings {
+                storage,
+                intake: bantin_media::IntakeSettings {
+                    max_bytes: max_mib * 1024 * 1024,
+                    max_pixels: megapixels * 1_000_000,
+                    // Decoded pixels (RGBA) of the largest picture allowed, and some room.
+                    max_alloc: megapixels * 4_000_000 + 64 * 1024 * 1024,
+                    keep_original,
+                    ..Default::default()
+                },
+                workers,
+            }
+        };
         Ok(Self {
+            media,
             data,
             database,
             max_connections,

@@ -200,6 +200,44 @@ pub(crate) fn policy(web: &WebSettings) -> Policy {
     }
 }
 
+/// The media library the settings describe.
+fn media_library(settings: &Settings) -> Result<bantin_media::Media> {
+    let m = &settings.media;
+    let storage: std::sync::Arc<dyn bantin_media::Storage> = if m.storage == "local" {
+        std::sync::Arc::new(bantin_media::LocalFolder::new(
+            settings.web.media_dir.join("lib"),
+        ))
+    } else {
+        s3_storage(&m.storage)?
+    };
+    Ok(bantin_media::Media::new(
+        storage,
+        m.intake.clone(),
+        m.workers,
+    ))
+}
+
+#[cfg(feature = "s3")]
+fn s3_storage(url: &str) -> Result<std::sync::Arc<dyn bantin_media::Storage>> {
+    let rest = url.trim_start_matches("s3://");
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    let prefix = if prefix.is_empty() {
+        String::new()
+    } else {
+        format!("{}/", prefix.trim_end_matches('/'))
+    };
+    Ok(std::sync::Arc::new(bantin_media::ObjectStorage::s3(
+        bucket, &prefix,
+    )?))
+}
+
+#[cfg(not(feature = "s3"))]
+fn s3_storage(url: &str) -> Result<std::sync::Arc<dyn bantin_media::Storage>> {
+    anyhow::bail!(
+        "media_storage = {url:?} needs a build with S3 support: cargo build --release --features s3"
+    )
+}
+
 /// Sets up a new installation: the signing secret, then the demo content if wanted. Runs once;
 /// an existing database is left as it is.
 async fn first_run(app: &App, settings: &Settings) -> Result<Vec<u8>> {
@@ -215,16 +253,6 @@ async fn first_run(app: &App, settings: &Settings) -> Result<Vec<u8>> {
     users::ensure_admin(app).await?;
     if store.meta_get("initialized").await?.is_none() {
         if settings.demo {
-            let media = &settings.web.media_dir;
-            for (path, bytes) in bantin_app::demo::media_files() {
-                let dest = media.join(path);
-                if let Some(dir) = dest.parent() {
-                    std::fs::create_dir_all(dir)
-                        .with_context(|| format!("cannot create {}", dir.display()))?;
-                }
-                std::fs::write(&dest, bytes)
-                    .with_context(|| format!("cannot write {}", dest.display()))?;
-            }
             let loaded = app.load_demo().await?;
             tracing::info!(
                 categories = loaded.categories,
@@ -264,7 +292,8 @@ const CHANGES_KEPT: i64 = 7 * 86_400;
 async fn serve_command(common: &CommonArgs, serve: &ServeArgs) -> Result<()> {
     let settings = Settings::load(common, serve)?;
     let store = open_store(&settings).await?;
-    let app = App::new(store.clone(), Clock::system(), policy(&settings.web));
+    let app = App::new(store.clone(), Clock::system(), policy(&settings.web))
+        .with_media(media_library(&settings)?);
     let secret = first_run(&app, &settings).await?;
     let state = AppState::new(app.clone(), settings.web.clone(), &secret).await?;
 

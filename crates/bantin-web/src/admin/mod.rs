@@ -9,6 +9,7 @@ mod categories;
 mod dashboard;
 mod history;
 mod login;
+mod media;
 mod page;
 mod reset;
 mod sessions;
@@ -376,6 +377,48 @@ fn entries() -> Vec<Entry> {
             "/admin/tags/1/merge",
             Allowed(ManageCategories),
             post(tags::merge),
+        ),
+        entry(
+            g.clone(),
+            "/admin/media",
+            "/admin/media",
+            Allowed(Write),
+            get(media::list),
+        ),
+        entry(
+            g.clone(),
+            "/admin/media/picker",
+            "/admin/media/picker",
+            Allowed(Write),
+            get(media::picker),
+        ),
+        entry(
+            p.clone(),
+            "/admin/media/upload",
+            "/admin/media/upload?name=a.jpg",
+            Allowed(Write),
+            post(media::upload),
+        ),
+        entry(
+            g.clone(),
+            "/admin/media/{id}",
+            "/admin/media/1",
+            Allowed(Write),
+            get(media::item),
+        ),
+        entry(
+            p.clone(),
+            "/admin/media/{id}",
+            "/admin/media/1",
+            Allowed(Write),
+            post(media::save),
+        ),
+        entry(
+            p.clone(),
+            "/admin/media/{id}/delete",
+            "/admin/media/1/delete",
+            Allowed(Write),
+            post(media::delete),
         ),
         entry(
             g.clone(),

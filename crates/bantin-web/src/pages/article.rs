@@ -92,12 +92,21 @@ pub(crate) async fn article(
     let tags = state.store().article_tags(article.id).await?;
     let mut cache_tags = vec![Tag::Article(article.id), Tag::Related(article.category_id)];
     cache_tags.extend(newer.iter().chain(&older).map(|a| Tag::Listed(a.id)));
+    let body = article.body();
+    // The main image is shown above the body unless the body already holds it.
+    let main = article
+        .image_url
+        .as_deref()
+        .filter(|url| !body.as_str().contains(*url))
+        .map(|url| (url, article.image_alt.as_str()));
+    let pictures = super::pictures::responsive(&state, main, body.as_str()).await?;
     let ctx = article_context(
         &state,
         &site,
         Address {
             origin: &origin,
             canonical: &canonical,
+            pictures,
         },
         &article,
         (newer, older),
@@ -110,28 +119,34 @@ pub(crate) async fn article(
     Ok(res)
 }
 
-/// Where an article page is: the origin of absolute URLs and its canonical path.
+/// Where an article page is (the origin of absolute URLs and its canonical path) and its
+/// pictures made responsive (the main image's HTML, and the body's).
 struct Address<'a> {
     origin: &'a Origin,
     canonical: &'a str,
+    pictures: (Option<String>, String),
 }
 
 fn article_context(
     state: &AppState,
     site: &Site,
-    Address { origin, canonical }: Address<'_>,
+    Address {
+        origin,
+        canonical,
+        pictures: (image_html, body),
+    }: Address<'_>,
     a: &Article,
     (newer, older): (Vec<ArticleSummary>, Vec<ArticleSummary>),
     tags: Vec<String>,
     notice: Option<RatingNotice>,
 ) -> minijinja::Value {
     let zone = &state.settings().zone;
-    let body = a.body();
-    // The main image is shown above the body unless the body already holds it.
-    let show_image = a
-        .image_url
-        .as_deref()
-        .filter(|url| !body.as_str().contains(*url));
+    // Not a deleted library item's address.
+    let og_image = a.image_url.clone().filter(|u| {
+        bantin_media::key_of_url(u).is_none_or(|k| {
+            body.contains(k) || image_html.as_deref().is_some_and(|h| h.contains(k))
+        })
+    });
     let rating = a.rating();
     let description = if a.lead.chars().count() > 200 {
         let cut: String = a.lead.chars().take(197).collect();
@@ -157,7 +172,7 @@ fn article_context(
         description: &description,
         path: canonical,
         og_type: "article",
-        image: a.image_url.as_deref().map(|u| (u, a.image_alt.as_str())),
+        image: og_image.as_deref().map(|u| (u, a.image_alt.as_str())),
         feeds,
         json_ld,
         ..Head::default()
@@ -179,9 +194,9 @@ fn article_context(
             date_line => format_date_line(a.publish_at, zone),
             datetime => format_rfc3339(a.publish_at, zone),
             lead => a.lead.clone(),
-            body => minijinja::Value::from_safe_string(body.into_string()),
-            image_url => show_image,
-            og_image => a.image_url.clone(),
+            body => minijinja::Value::from_safe_string(body),
+            image_html => image_html.map(minijinja::Value::from_safe_string),
+            og_image => og_image,
             image_alt => a.image_alt.clone(),
             image_caption => a.image_caption.clone(),
             author => a.author.clone(),

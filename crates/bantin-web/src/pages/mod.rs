@@ -6,4 +6,5 @@ pub(crate) mod category;
 pub(crate) mod feeds;
 pub(crate) mod home;
 pub(crate) mod other;
+pub(crate) mod pictures;
 pub(crate) mod tag;

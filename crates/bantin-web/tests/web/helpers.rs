@@ -200,7 +200,14 @@ impl TestApp {
             .try_init();
         let (store, db) = fresh_store().await;
         settings.media_dir = db.dir.path().join("media");
-        let app = App::new(store, clock.clone(), policy(&settings));
+        let media = bantin_media::Media::new(
+            std::sync::Arc::new(bantin_media::LocalFolder::new(
+                settings.media_dir.join("lib"),
+            )),
+            bantin_media::IntakeSettings::default(),
+            2,
+        );
+        let app = App::new(store, clock.clone(), policy(&settings)).with_media(media);
         if demo {
             app.load_demo().await.expect("load demo");
         }

@@ -16,6 +16,8 @@ mod discovery;
 mod editor;
 mod history;
 mod lists;
+mod media;
+mod media_browser;
 mod newsroom;
 mod newsroom_browser;
 mod newsroom_list;
