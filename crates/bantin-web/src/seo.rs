@@ -67,15 +67,30 @@ pub(crate) fn breadcrumbs(origin: &Origin, crumbs: &[Crumb], page: Option<(&str,
     json!({ "@context": "https://schema.org", "@type": "BreadcrumbList", "itemListElement": list })
 }
 
+/// What a `NewsArticle` says beyond the article itself.
+pub(crate) struct ArticleMeta<'a> {
+    /// Its canonical path.
+    pub path: &'a str,
+    /// The title of its main category.
+    pub section: Option<&'a str>,
+    /// Its tags.
+    pub tags: &'a [String],
+    /// Its main image, when the page still has it (not a deleted library item).
+    pub image: Option<&'a str>,
+}
+
 /// A `NewsArticle`: headline, images, times, author, publisher and, once there are votes,
 /// the rating.
 pub(crate) fn news_article(
     state: &AppState,
     origin: &Origin,
     a: &Article,
-    path: &str,
-    section: Option<&str>,
-    tags: &[String],
+    ArticleMeta {
+        path,
+        section,
+        tags,
+        image,
+    }: ArticleMeta<'_>,
 ) -> Value {
     let zone = &state.settings().zone;
     let mut v = json!({
@@ -92,7 +107,7 @@ pub(crate) fn news_article(
     if !a.lead.is_empty() {
         v["description"] = json!(a.lead);
     }
-    if let Some(img) = &a.image_url {
+    if let Some(img) = image {
         v["image"] = json!([absolute(origin, img)]);
     }
     v["author"] = if a.author.is_empty() {

@@ -158,7 +158,17 @@ fn article_context(
     let section = category.map(|c| c.title.as_str());
     let crumbs = site.breadcrumbs(state.catalog().get("nav.home"), a.category_id);
     let json_ld = vec![
-        seo::news_article(state, origin, a, canonical, section, &tags),
+        seo::news_article(
+            state,
+            origin,
+            a,
+            seo::ArticleMeta {
+                path: canonical,
+                section,
+                tags: &tags,
+                image: og_image.as_deref(),
+            },
+        ),
         seo::breadcrumbs(origin, &crumbs, Some((&a.title, canonical))),
     ];
     let feeds = category

@@ -113,9 +113,20 @@ async fn media_length(state: &AppState, url: &str) -> u64 {
     if rel.split('/').any(|s| s == ".." || s.is_empty()) {
         return 0;
     }
-    tokio::fs::metadata(state.settings().media_dir.join(rel))
-        .await
-        .map_or(0, |m| m.len())
+    if let Ok(m) = tokio::fs::metadata(state.settings().media_dir.join(rel)).await {
+        return m.len();
+    }
+    // A library file kept elsewhere (object storage).
+    match (rel.strip_prefix("lib/"), state.app().media()) {
+        (Some(name), Some(media)) if bantin_media::storage::valid_name(name) => media
+            .storage()
+            .get(name)
+            .await
+            .ok()
+            .flatten()
+            .map_or(0, |b| b.len() as u64),
+        _ => 0,
+    }
 }
 
 struct Channel<'a> {
