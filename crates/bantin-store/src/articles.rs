@@ -318,9 +318,26 @@ impl Store {
         Ok(rows)
     }
 
-    /// Up to `per_category` newest public articles of each of `category_ids`, in one query
-    /// (the home page's blocks): one short index walk per category, whatever the archive size.
+    /// Up to `per_category` newest public articles of each of `category_ids`, in one query per
+    /// hundred categories (the home page's blocks): one short index walk per category,
+    /// whatever the archive size.
     pub async fn articles_per_category(
+        &self,
+        category_ids: &[CategoryId],
+        now: UnixTime,
+        per_category: i64,
+    ) -> Result<Vec<ArticleSummary>> {
+        // SQLite refuses a compound SELECT of more than 500 parts: a site with many listed
+        // categories is asked in groups.
+        const GROUP: usize = 100;
+        let mut out = Vec::new();
+        for group in category_ids.chunks(GROUP) {
+            out.extend(self.articles_per_group(group, now, per_category).await?);
+        }
+        Ok(out)
+    }
+
+    async fn articles_per_group(
         &self,
         category_ids: &[CategoryId],
         now: UnixTime,

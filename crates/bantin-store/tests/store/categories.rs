@@ -292,3 +292,21 @@ async fn tags_rename_merge_and_suggest() {
     assert!(db.store.tag(thu).await.unwrap().is_none());
     assert_eq!(db.store.tag(other).await.unwrap().unwrap().articles, 2);
 }
+
+#[tokio::test]
+async fn the_home_page_blocks_are_read_for_any_number_of_categories() {
+    let db = TestDb::new(2).await;
+    let mut tx = db.store.begin().await.unwrap();
+    let mut ids = Vec::new();
+    // More than SQLite's 500 parts of one compound SELECT.
+    for i in 0..520 {
+        ids.push(category(&mut tx, &format!("c{i}")).await);
+    }
+    article(&mut tx, ids[0], "Bài đầu").await;
+    article(&mut tx, ids[519], "Bài cuối").await;
+    tx.commit().await.unwrap();
+    let got = db.store.articles_per_category(&ids, NOW, 3).await.unwrap();
+    let mut titles: Vec<String> = got.into_iter().map(|a| a.title).collect();
+    titles.sort();
+    assert_eq!(titles, ["Bài cuối", "Bài đầu"]);
+}
