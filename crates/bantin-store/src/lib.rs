@@ -21,6 +21,7 @@ mod meta;
 mod models;
 mod ratings;
 mod schema;
+mod search;
 mod sessions;
 mod users;
 
@@ -35,6 +36,7 @@ pub use editing::{Autosave, EditLock};
 pub use models::{Article, ArticleSummary, Category};
 pub use ratings::{Vote, VoteOutcome};
 pub use schema::SchemaItem;
+pub use search::{SearchDoc, SearchFilter, SearchHit};
 pub use sessions::{LoginAttempt, Session};
 pub use users::{ADMINISTRATORS_LOCK, NewUser, User, UserUpdate};
 
