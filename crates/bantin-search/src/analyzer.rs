@@ -70,12 +70,16 @@ fn is_vowel(c: char) -> bool {
 /// "new" placement: `hoà`, `thuý`), so both placements people type index alike.
 pub(crate) fn tone_position(s: &[char]) -> Option<usize> {
     let mut start = 0;
-    if s.len() > 2 && ((s[0] == 'q' && s[1] == 'u') || (s[0] == 'g' && s[1] == 'i')) && is_vowel(s[2])
+    if s.len() > 2
+        && ((s[0] == 'q' && s[1] == 'u') || (s[0] == 'g' && s[1] == 'i'))
+        && is_vowel(s[2])
     {
         start = 2;
     }
     let first = (start..s.len()).find(|&i| is_vowel(s[i]))?;
-    let end = (first..s.len()).find(|&i| !is_vowel(s[i])).unwrap_or(s.len());
+    let end = (first..s.len())
+        .find(|&i| !is_vowel(s[i]))
+        .unwrap_or(s.len());
     let nucleus = &s[first..end];
     if let Some(i) = nucleus
         .iter()
@@ -126,7 +130,11 @@ pub fn is_doc_number(word: &str) -> bool {
     let mut digits = false;
     let mut letters = false;
     for part in word.split(['-', '/']) {
-        if part.is_empty() || !part.chars().all(|c| c.is_alphanumeric() || is_combining_mark(c)) {
+        if part.is_empty()
+            || !part
+                .chars()
+                .all(|c| c.is_alphanumeric() || is_combining_mark(c))
+        {
             return false;
         }
         if part.chars().all(|c| c.is_ascii_digit()) {
@@ -188,7 +196,11 @@ pub fn tokens(mode: Mode, text: &str) -> Vec<Token> {
                     offset_from: from,
                     offset_to: to,
                     position,
-                    text: if mode == Mode::Exact { exact(w) } else { fold(w) },
+                    text: if mode == Mode::Exact {
+                        exact(w)
+                    } else {
+                        fold(w)
+                    },
                     position_length: 1,
                 });
             }
@@ -197,8 +209,7 @@ pub fn tokens(mode: Mode, text: &str) -> Vec<Token> {
             let ws = words(text);
             for (position, pair) in ws.windows(2).enumerate() {
                 let (a, b) = (pair[0], pair[1]);
-                if b.0 - a.0 > 2 * MAX_TOKEN || !text[a.1..b.0].chars().all(char::is_whitespace)
-                {
+                if b.0 - a.0 > 2 * MAX_TOKEN || !text[a.1..b.0].chars().all(char::is_whitespace) {
                     continue;
                 }
                 out.push(Token {
@@ -278,7 +289,9 @@ mod tests {
             assert_eq!(exact(a), exact(b), "{a} {b}");
         }
         // Placement that does not vary stays where it is.
-        for w in ["hoàng", "quý", "của", "giữa", "người", "việt", "thuyền", "học"] {
+        for w in [
+            "hoàng", "quý", "của", "giữa", "người", "việt", "thuyền", "học",
+        ] {
             assert_eq!(exact(w), w, "{w}");
         }
         assert_ne!(exact("hòa"), exact("hoa"));

@@ -271,16 +271,24 @@ impl Search {
         };
         register(&index);
         let threads = settings.writer_threads.max(1);
-        let writer = match index.writer_with_num_threads(
-            threads,
-            settings.writer_bytes.max(threads * 15_000_000),
-        ) {
+        let writer = match index
+            .writer_with_num_threads(threads, settings.writer_bytes.max(threads * 15_000_000))
+        {
             Ok(w) => w,
             Err(tantivy::TantivyError::LockFailure(..)) => {
-                return Err(SearchError::Task(format!(
-                    "the search index in {} is in use by another process; give each process its own data folder",
-                    settings.dir.as_deref().unwrap_or(Path::new("")).display()
-                )));
+                // Another process on this data folder owns the files: keep an index of our
+                // own in memory, built from the database like a missing one.
+                tracing::warn!(
+                    dir = %settings.dir.as_deref().unwrap_or(Path::new("")).display(),
+                    "the search index folder is in use by another process; this one keeps its index in memory"
+                );
+                return Self::open(
+                    store,
+                    SearchSettings {
+                        dir: None,
+                        ..settings
+                    },
+                );
             }
             Err(e) => return Err(e.into()),
         };
@@ -607,7 +615,10 @@ fn boosted(q: Box<dyn Query>, boost: f32) -> Box<dyn Query> {
 
 fn term_query(field: Field, text: &str, boost: f32) -> Box<dyn Query> {
     boosted(
-        Box::new(TermQuery::new(term(field, text), IndexRecordOption::WithFreqs)),
+        Box::new(TermQuery::new(
+            term(field, text),
+            IndexRecordOption::WithFreqs,
+        )),
         boost,
     )
 }
@@ -615,7 +626,7 @@ fn term_query(field: Field, text: &str, boost: f32) -> Box<dyn Query> {
 /// The ranked query for `parsed`: every syllable (in any of its forms, in any field) and every
 /// document number must match; exact forms, titles, phrases and syllable pairs add score.
 fn build_query(f: &Fields, parsed: &Parsed) -> Box<dyn Query> {
-    const TITLE: f32 = 4.0;
+    const TITLE: f32 = 6.0;
     const LEAD: f32 = 2.0;
     const BODY: f32 = 1.0;
     const EXACT: f32 = 1.5;
@@ -642,9 +653,17 @@ fn build_query(f: &Fields, parsed: &Parsed) -> Box<dyn Query> {
     }
     // Phrases and pairs, in the forms as typed and as meant (Telex read).
     let mut sequences: Vec<Vec<&str>> = vec![
-        parsed.words.iter().map(|w| w.typed.folded.as_str()).collect(),
+        parsed
+            .words
+            .iter()
+            .map(|w| w.typed.folded.as_str())
+            .collect(),
     ];
-    let meant: Vec<&str> = parsed.words.iter().map(|w| w.meant().folded.as_str()).collect();
+    let meant: Vec<&str> = parsed
+        .words
+        .iter()
+        .map(|w| w.meant().folded.as_str())
+        .collect();
     if meant != sequences[0] {
         sequences.push(meant);
     }
@@ -681,14 +700,16 @@ fn filters(f: &Fields, filter: &SearchFilter, now: UnixTime) -> Vec<(Occur, Box<
             Occur::Must,
             Box::new(RangeQuery::new(
                 match filter.from {
-                    Some(from) => Bound::Included(Term::from_field_i64(f.publish_at, from.as_second())),
+                    Some(from) => {
+                        Bound::Included(Term::from_field_i64(f.publish_at, from.as_second()))
+                    }
                     None => Bound::Unbounded,
                 },
                 Bound::Included(Term::from_field_i64(
                     f.publish_at,
-                    filter
-                        .until
-                        .map_or(now.as_second(), |u| u.as_second().saturating_sub(1).min(now.as_second())),
+                    filter.until.map_or(now.as_second(), |u| {
+                        u.as_second().saturating_sub(1).min(now.as_second())
+                    }),
                 )),
             )),
         ),

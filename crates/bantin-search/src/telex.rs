@@ -24,10 +24,10 @@ const FINALS: &[&str] = &["ng", "nh", "ch", "c", "m", "n", "p", "t", ""];
 
 /// Vowel groups a syllable may have.
 const NUCLEI: &[&str] = &[
-    "a", "ă", "â", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "y", "ai", "ao", "au", "âu", "ay",
-    "ây", "eo", "êu", "ia", "iê", "iu", "oa", "oă", "oe", "oi", "ôi", "ơi", "oo", "ua", "uâ", "uê",
-    "ui", "uô", "uơ", "uy", "ưa", "ưi", "ươ", "ưu", "yê", "iêu", "yêu", "oai", "oay", "oeo",
-    "uây", "uôi", "ươi", "ươu", "uya", "uyê", "uyu",
+    "a", "ă", "â", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "y", "ai", "ao", "au", "âu", "ay", "ây",
+    "eo", "êu", "ia", "iê", "iu", "oa", "oă", "oe", "oi", "ôi", "ơi", "oo", "ua", "uâ", "uê", "ui",
+    "uô", "uơ", "uy", "ưa", "ưi", "ươ", "ưu", "yê", "iêu", "yêu", "oai", "oay", "oeo", "uây",
+    "uôi", "ươi", "ươu", "uya", "uyê", "uyu",
 ];
 
 fn is_vowel(c: char) -> bool {
@@ -105,7 +105,9 @@ pub fn telex(word: &str) -> Option<String> {
                 }
             }
             ('w', _) => return None,
-            ('s' | 'f' | 'r' | 'x' | 'j', _) if tone.is_none() && out.iter().any(|c| is_vowel(*c)) => {
+            ('s' | 'f' | 'r' | 'x' | 'j', _)
+                if tone.is_none() && out.iter().any(|c| is_vowel(*c)) =>
+            {
                 tone = Some(match c {
                     's' => ACUTE,
                     'f' => GRAVE,
@@ -132,7 +134,9 @@ pub fn telex(word: &str) -> Option<String> {
 pub fn vni(word: &str) -> Option<String> {
     if word.is_empty()
         || word.len() > 14
-        || !word.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        || !word
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         || !word.starts_with(|c: char| c.is_ascii_lowercase())
         || !word.bytes().any(|b| (b'1'..=b'9').contains(&b))
     {
@@ -161,11 +165,15 @@ pub fn vni(word: &str) -> Option<String> {
                 });
                 true
             }
-            '6' => mark(&['a', 'e', 'o'], |c| match c {
-                'a' => 'â',
-                'e' => 'ê',
-                _ => 'ô',
-            }, &mut out),
+            '6' => mark(
+                &['a', 'e', 'o'],
+                |c| match c {
+                    'a' => 'â',
+                    'e' => 'ê',
+                    _ => 'ô',
+                },
+                &mut out,
+            ),
             '7' => {
                 let ok = mark(&['o', 'u'], |c| if c == 'o' { 'ơ' } else { 'ư' }, &mut out);
                 // `uo7` is `ươ`, as input methods make it.

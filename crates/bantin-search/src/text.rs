@@ -7,8 +7,28 @@ use crate::analyzer::{Mode, tokens};
 
 /// Elements after which text does not run on into the next word.
 const BLOCKS: &[&str] = &[
-    "p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "tr",
-    "table", "blockquote", "figure", "figcaption", "img", "hr", "pre",
+    "p",
+    "br",
+    "div",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "td",
+    "th",
+    "tr",
+    "table",
+    "blockquote",
+    "figure",
+    "figcaption",
+    "img",
+    "hr",
+    "pre",
 ];
 
 /// The text of sanitised HTML (what the store keeps: tags well formed, `<`, `>` and `&`
@@ -164,7 +184,10 @@ pub fn snippet(text: &str, marks: &Marks, max: usize) -> String {
     // The window starting at some match that holds the most matches.
     let mut best = (0usize, 0usize);
     for (i, &(f, _)) in marked.iter().enumerate() {
-        let n = marked[i..].iter().take_while(|&&(_, e)| e <= f + max).count();
+        let n = marked[i..]
+            .iter()
+            .take_while(|&&(_, e)| e <= f + max)
+            .count();
         if n > best.1 {
             best = (f, n);
         }
@@ -179,7 +202,10 @@ pub fn snippet(text: &str, marks: &Marks, max: usize) -> String {
     }
     let mut to = floor_char(text, (from + max).min(text.len()));
     if to < text.len() {
-        to = text[..to].rfind(char::is_whitespace).filter(|&i| i > from).unwrap_or(to);
+        to = text[..to]
+            .rfind(char::is_whitespace)
+            .filter(|&i| i > from)
+            .unwrap_or(to);
     }
     let mut out = String::new();
     if from > 0 {
@@ -222,7 +248,11 @@ mod tests {
 
     #[test]
     fn snippets_go_to_the_match() {
-        let text = format!("{} học tập và làm theo {}", "chữ ".repeat(100), "đuôi ".repeat(100));
+        let text = format!(
+            "{} học tập và làm theo {}",
+            "chữ ".repeat(100),
+            "đuôi ".repeat(100)
+        );
         let s = snippet(&text, &marks(&["hoc", "tap"]), 120);
         assert!(s.starts_with('…') && s.ends_with('…'), "{s}");
         assert!(s.contains("<mark>học</mark> <mark>tập</mark>"), "{s}");

@@ -152,9 +152,8 @@ impl Store {
              WHERE at.article_id IN ({list}) ORDER BY at.article_id, at.position"
         );
         let (cats, tags) = with_db!(self, |p| {
-            let mut q = sqlx::query_as::<_, (ArticleId, CategoryId)>(sqlx::AssertSqlSafe(
-                cats_sql.clone(),
-            ));
+            let mut q =
+                sqlx::query_as::<_, (ArticleId, CategoryId)>(sqlx::AssertSqlSafe(cats_sql.clone()));
             for id in &ids {
                 q = q.bind(*id);
             }

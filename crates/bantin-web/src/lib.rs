@@ -93,6 +93,8 @@ pub fn router(state: AppState) -> Router {
         .route("/{category}/", get(pages::category::category))
         .route("/{category}/{file}", get(pages::article::article))
         .route("/healthz", get(pages::other::healthz))
+        .route("/search", get(pages::search::search))
+        .route("/api/v1/search", get(pages::search::search_json))
         .route("/assets/{file}", get(pages::other::asset))
         .route("/rate/{id}", post(rating::rate))
         .route("/{category}", get(pages::category::category_without_slash))

@@ -16,6 +16,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("article.html", include_str!("../templates/article.html")),
     ("error.html", include_str!("../templates/error.html")),
     ("idle.html", include_str!("../templates/idle.html")),
+    ("search.html", include_str!("../templates/search.html")),
     (
         "admin/base.html",
         include_str!("../templates/admin/base.html"),

@@ -63,6 +63,8 @@ pub struct WebSettings {
     /// Send `Strict-Transport-Security` (the site is served over HTTPS: `public_url` is
     /// `https://…`).
     pub hsts: bool,
+    /// The search index: where it lives and how it ranks.
+    pub search: bantin_search::SearchSettings,
 }
 
 impl Default for WebSettings {
@@ -93,6 +95,7 @@ impl Default for WebSettings {
             mailer: None,
             public_url: None,
             hsts: false,
+            search: bantin_search::SearchSettings::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ use axum::extract::FromRef;
 use axum_extra::extract::cookie::Key;
 use bantin_app::{App, ChangeSink, Follower};
 use bantin_core::UnixTime;
+use bantin_search::Search;
 use bantin_store::{Change, Store};
 
 use crate::assets::Assets;
@@ -35,6 +36,7 @@ struct Inner {
     site: Arc<SiteCache>,
     limiters: Limiters,
     follower: Arc<Follower>,
+    search: Search,
 }
 
 /// Keeps the category tree current.
@@ -53,6 +55,19 @@ impl ChangeSink for SiteSink {
 
     fn reset(&self) {
         self.0.invalidate();
+    }
+}
+
+/// Keeps the search index in step.
+struct SearchSink(Search);
+
+impl ChangeSink for SearchSink {
+    fn apply(&self, changes: &[Change]) {
+        self.0.changed(changes);
+    }
+
+    fn reset(&self) {
+        self.0.rebuild_later();
     }
 }
 
@@ -76,6 +91,9 @@ impl AppState {
         if let Some(cache) = &page_cache {
             sinks.push(cache.clone());
         }
+        let search = Search::open(app.store().clone(), settings.search.clone())
+            .map_err(|e| bantin_app::AppError::Internal(Box::new(e)))?;
+        sinks.push(Arc::new(SearchSink(search.clone())));
         let follower = Follower::start(app.store().clone(), sinks).await?;
         Ok(Self(Arc::new(Inner {
             limiters: Limiters::new(&settings),
@@ -90,6 +108,7 @@ impl AppState {
             page_cache,
             site,
             follower,
+            search,
         })))
     }
 
@@ -151,6 +170,11 @@ impl AppState {
     /// The change-feed follower feeding the page cache; the binary runs it.
     pub fn follower(&self) -> &Arc<Follower> {
         &self.0.follower
+    }
+
+    /// The search index; the binary runs [`Search::run`] in the background.
+    pub fn search(&self) -> &Search {
+        &self.0.search
     }
 
     /// Waits until every change this process committed is applied to its caches, so the

@@ -5,3 +5,4 @@ pub(crate) mod article;
 pub(crate) mod category;
 pub(crate) mod home;
 pub(crate) mod other;
+pub(crate) mod search;
