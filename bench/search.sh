@@ -79,8 +79,10 @@ DB_MB=$(du -sm "$DATA/bantin.db" | cut -f1)
 # 2. Full reindex, timed; the index's size.
 echo "== bantin reindex"
 T0=$(date +%s.%N)
-$BIN reindex --data "$DATA"
+TIMEFORMAT='%U %S'
+REINDEX_CPU=$( { time $BIN reindex --data "$DATA" >/dev/null; } 2>&1 | tail -n 1 | awk '{printf "%.1f", $1 + $2}')
 REINDEX_S=$(secs "$T0" "$(date +%s.%N)")
+LOAD_AVG=$(cut -d' ' -f1-3 /proc/loadavg)
 INDEX_MB=$(du -sm "$DATA/search" | cut -f1)
 
 # 3. Serve; per-query hits and median latency through the JSON API.
@@ -191,7 +193,7 @@ for r in "bantin index, 1 client|$ONE" "bantin index, 16 clients|$SIXTEEN" "SQL 
   LOAD+=$'\n'"| $name | $qps | $p50 | $p99 |"
 done
 MACHINE="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
-SUMMARY="$ARTICLES synthetic articles + demo content: \`bantin demo\` ${DEMO_S} s, database ${DB_MB} MB; \`bantin reindex\` ${REINDEX_S} s, index ${INDEX_MB} MB; server peak RSS ${RSS} MiB"
+SUMMARY="$ARTICLES synthetic articles + demo content: \`bantin demo\` ${DEMO_S} s, database ${DB_MB} MB; \`bantin reindex\` ${REINDEX_S} s wall (${REINDEX_CPU} s CPU; load average during the run ${LOAD_AVG}), index ${INDEX_MB} MB; server peak RSS ${RSS} MiB"
 echo; echo "$SUMMARY"; echo; echo "$PERQ"; echo; echo "$LOAD"
 if [ "$RECORD" = 1 ]; then
   {

@@ -2,6 +2,8 @@
 //! lower case, one tone-mark placement), a folded form without diacritics (`bantin_core::fold`),
 //! pairs of neighbouring syllables, and official document numbers (`05-CT/TW`) as whole tokens.
 
+use std::collections::HashMap;
+
 use bantin_core::fold;
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use unicode_normalization::UnicodeNormalization;
@@ -25,8 +27,28 @@ pub enum Mode {
 
 /// A tantivy tokenizer for Vietnamese text in one of the [`Mode`]s. Offsets point into the
 /// original text, so highlighting works on what was stored.
-#[derive(Clone, Copy, Debug)]
-pub struct ViTokenizer(pub Mode);
+///
+/// Each copy (one per indexing thread) remembers the forms of the syllables it has seen:
+/// Vietnamese has a few thousand syllables in common use, so a full reindex normalises each
+/// of them about once instead of once per occurrence.
+#[derive(Clone, Debug)]
+pub struct ViTokenizer {
+    mode: Mode,
+    cache: HashMap<Box<str>, Box<str>>,
+}
+
+/// Syllables remembered per tokenizer before it starts afresh.
+const CACHE_MAX: usize = 200_000;
+
+impl ViTokenizer {
+    /// A tokenizer emitting `mode` tokens.
+    pub fn new(mode: Mode) -> Self {
+        Self {
+            mode,
+            cache: HashMap::new(),
+        }
+    }
+}
 
 /// A character that belongs to a word: letters, digits and combining marks (so decomposed
 /// text, `e` + U+0323 + U+0302, stays one syllable).
@@ -183,6 +205,13 @@ pub fn doc_number_key(word: &str) -> String {
 
 /// The tokens of `text` in `mode`.
 pub fn tokens(mode: Mode, text: &str) -> Vec<Token> {
+    tokens_with(mode, text, &mut |exact_form, w| {
+        if exact_form { exact(w) } else { fold(w) }
+    })
+}
+
+/// The tokens of `text` in `mode`, syllables normalised by `norm(exact?, word)`.
+fn tokens_with(mode: Mode, text: &str, norm: &mut dyn FnMut(bool, &str) -> String) -> Vec<Token> {
     let mut out = Vec::new();
     match mode {
         Mode::Exact | Mode::Folded => {
@@ -216,7 +245,11 @@ pub fn tokens(mode: Mode, text: &str) -> Vec<Token> {
                     offset_from: a.0,
                     offset_to: b.1,
                     position,
-                    text: format!("{} {}", fold(&text[a.0..a.1]), fold(&text[b.0..b.1])),
+                    text: format!(
+                        "{} {}",
+                        norm(false, &text[a.0..a.1]),
+                        norm(false, &text[b.0..b.1])
+                    ),
                     position_length: 1,
                 });
             }
@@ -262,10 +295,21 @@ impl Tokenizer for ViTokenizer {
     type TokenStream<'a> = ViTokenStream;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> ViTokenStream {
-        ViTokenStream {
-            tokens: tokens(self.0, text),
-            next: 0,
-        }
+        let cache = &mut self.cache;
+        let tokens = tokens_with(self.mode, text, &mut |exact_form, w| {
+            // Exact and folded forms never share a cache: one tokenizer has one mode, and
+            // pairs use only folded forms.
+            if let Some(v) = cache.get(w) {
+                return v.to_string();
+            }
+            let v = if exact_form { exact(w) } else { fold(w) };
+            if cache.len() >= CACHE_MAX {
+                cache.clear();
+            }
+            cache.insert(w.into(), v.as_str().into());
+            v
+        });
+        ViTokenStream { tokens, next: 0 }
     }
 }
 

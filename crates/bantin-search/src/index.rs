@@ -72,8 +72,8 @@ impl Default for SearchSettings {
         Self {
             dir: None,
             recency_weight: 0.5,
-            writer_bytes: 64 * 1024 * 1024,
-            writer_threads: 1,
+            writer_bytes: 128 * 1024 * 1024,
+            writer_threads: 2,
         }
     }
 }
@@ -133,7 +133,7 @@ fn register(index: &Index) {
     ] {
         index
             .tokenizers()
-            .register(name, TextAnalyzer::builder(ViTokenizer(mode)).build());
+            .register(name, TextAnalyzer::builder(ViTokenizer::new(mode)).build());
     }
 }
 
@@ -449,9 +449,9 @@ impl Search {
                 break;
             };
             after = last;
-            let n = docs.len() as u64;
+            let n = docs.iter().filter(|d| !d.is_skip()).count() as u64;
             self.with_writer(move |w, f| {
-                for d in &docs {
+                for d in docs.iter().filter(|d| !d.is_skip()) {
                     w.add_document(document(f, d))?;
                 }
                 Ok(())

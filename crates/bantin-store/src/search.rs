@@ -27,6 +27,28 @@ pub struct SearchDoc {
     pub categories: Vec<CategoryId>,
 }
 
+impl SearchDoc {
+    /// A marker carrying only an id: where a walk of the table goes on from when the last row
+    /// read was not published. Never indexed (see [`SearchDoc::is_skip`]).
+    fn skip(id: ArticleId) -> Self {
+        Self {
+            id,
+            title: String::new(),
+            lead: String::new(),
+            body_html: String::new(),
+            tags: Vec::new(),
+            publish_at: UnixTime::from_second(i64::MIN),
+            expire_at: None,
+            categories: Vec::new(),
+        }
+    }
+
+    /// Whether this is a [`SearchDoc::skip`] marker.
+    pub fn is_skip(&self) -> bool {
+        self.publish_at == UnixTime::from_second(i64::MIN)
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct DocRow {
     id: ArticleId,
@@ -102,20 +124,37 @@ impl Store {
         Ok(n)
     }
 
-    /// Published articles with ids above `after`, in id order, at most `limit` (a full
-    /// reindex walks the table with it).
+    /// Published articles among the next `limit` articles with ids above `after`, in id
+    /// order (a full reindex walks the table with it). When the last article read is not
+    /// published, a [`SearchDoc::is_skip`] marker with its id ends the list, so the walk goes
+    /// on from there; an empty list means the end.
     pub async fn search_docs_after(&self, after: ArticleId, limit: i64) -> Result<Vec<SearchDoc>> {
+        // Walks the primary key and filters here: with the status in the WHERE clause the
+        // databases may choose the status index and sort all published rows for every batch.
         let rows = with_db!(self, |p| {
-            sqlx::query_as::<_, DocRow>(
-                "SELECT id, title, lead, body_html, publish_at, expire_at FROM articles
-                 WHERE status = 'published' AND id > $1 ORDER BY id LIMIT $2",
+            sqlx::query_as::<_, (ArticleId, String)>(
+                "SELECT id, status FROM articles WHERE id > $1 ORDER BY id LIMIT $2",
             )
             .bind(after)
             .bind(limit.clamp(1, 10_000))
             .fetch_all(p)
             .await
         })?;
-        self.with_links(rows).await
+        let Some(&(last, _)) = rows.last() else {
+            return Ok(Vec::new());
+        };
+        let published: Vec<ArticleId> = rows
+            .into_iter()
+            .filter(|(_, s)| s == "published")
+            .map(|(id, _)| id)
+            .collect();
+        let mut docs = self.search_docs(&published).await?;
+        docs.sort_by_key(|d| d.id);
+        // The walk goes on from the last row read, published or not.
+        if docs.last().is_none_or(|d| d.id != last) {
+            docs.push(SearchDoc::skip(last));
+        }
+        Ok(docs)
     }
 
     /// Those of `ids` that are published (the others are to leave the index).
