@@ -53,7 +53,7 @@ P=$(free_port)
 BANTIN_LOG=warn $BIN serve --data "$DATA" --listen "127.0.0.1:$P" >/dev/null &
 PIDS+=($!); wait_up "http://127.0.0.1:$P/healthz"; kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
 echo "== adding $ARTICLES synthetic articles"
-$BIN synth --data "$DATA" --articles "$ARTICLES" >/dev/null
+$BIN demo --data "$DATA" --articles "$ARTICLES" >/dev/null
 
 # 2. bantin with the page cache, timed from exec to the first full page.
 BP=$(free_port)

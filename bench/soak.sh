@@ -28,7 +28,7 @@ URL="http://127.0.0.1:$PORT"
 up() { for _ in $(seq 1 200); do curl -fsS -o /dev/null "$URL/healthz" 2>/dev/null && return 0; sleep 0.05; done; return 1; }
 
 BANTIN_LOG=warn $BIN serve --data "$WORK/data" --listen "127.0.0.1:$PORT" >/dev/null & PID=$!; up; kill $PID; wait $PID 2>/dev/null || true
-$BIN synth --data "$WORK/data" --articles "$ARTICLES" >/dev/null
+$BIN demo --data "$WORK/data" --articles "$ARTICLES" >/dev/null
 BANTIN_LOG=warn $BIN serve --data "$WORK/data" --listen "127.0.0.1:$PORT" >/dev/null & PID=$!; up
 
 # Paths: home, every category's first pages, and the articles they link to; plus query

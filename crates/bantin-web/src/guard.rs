@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Json, Response};
 
 use crate::client_ip::ClientIp;
 use crate::error::wants_json;
-use crate::routes::{MAX_URI_LEN, is_login_attempt};
+use crate::routes::{is_login_attempt, uri_limit};
 use crate::{AppState, WebError};
 
 /// Adds the headers every response should carry unless it has its own.
@@ -40,7 +40,7 @@ pub(crate) async fn security_headers(State(state): State<AppState>, mut res: Res
 pub(crate) async fn guard_request(req: Request, next: Next) -> Response {
     let uri = req.uri();
     let len = uri.path_and_query().map_or(0, |pq| pq.as_str().len());
-    if len > MAX_URI_LEN {
+    if len > uri_limit(uri.path()) {
         return (StatusCode::URI_TOO_LONG, "URI too long").into_response();
     }
     let path = uri.path();

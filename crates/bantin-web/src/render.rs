@@ -19,6 +19,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("list.html", include_str!("../templates/list.html")),
     ("print.html", include_str!("../templates/print.html")),
     ("api.html", include_str!("../templates/api.html")),
+    ("search.html", include_str!("../templates/search.html")),
     (
         "admin/base.html",
         include_str!("../templates/admin/base.html"),

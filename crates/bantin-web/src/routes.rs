@@ -5,6 +5,16 @@
 /// Longest request target we accept; real URLs of the site are far shorter.
 pub const MAX_URI_LEN: usize = 2048;
 
+/// Longest request target for `path`: searches carry whatever a reader pasted into the box
+/// (answered with a "too long" page, not refused); everything else stays within [`MAX_URI_LEN`].
+pub fn uri_limit(path: &str) -> usize {
+    if path == "/search" || path == "/api/v1/search" {
+        64 * 1024
+    } else {
+        MAX_URI_LEN
+    }
+}
+
 /// Largest form body for `path`: article forms carry whole articles; everything else is small.
 pub fn form_limit(path: &str) -> usize {
     if path.starts_with("/admin/articles") {

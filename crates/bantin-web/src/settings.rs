@@ -76,6 +76,8 @@ pub struct WebSettings {
     pub api_body_limit: usize,
     /// Webhooks may deliver to loopback, private and link-local addresses.
     pub webhooks_allow_private: bool,
+    /// The search index: where it lives and how it ranks.
+    pub search: bantin_search::SearchSettings,
 }
 
 impl Default for WebSettings {
@@ -116,6 +118,7 @@ impl Default for WebSettings {
             api_requests_per_minute: 600,
             api_body_limit: 4 * 1024 * 1024,
             webhooks_allow_private: false,
+            search: bantin_search::SearchSettings::default(),
         }
     }
 }

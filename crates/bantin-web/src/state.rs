@@ -9,6 +9,7 @@ use axum::http::HeaderValue;
 use axum_extra::extract::cookie::Key;
 use bantin_app::{App, ChangeSink, Follower, WebhookSettings, Webhooks};
 use bantin_core::{HtmlPolicy, UnixTime};
+use bantin_search::Search;
 use bantin_store::{Change, Store};
 
 use crate::assets::Assets;
@@ -39,6 +40,7 @@ struct Inner {
     webhooks: Arc<Webhooks>,
     html: HtmlPolicy,
     csp: HeaderValue,
+    search: Search,
 }
 
 /// Keeps the category tree current.
@@ -57,6 +59,19 @@ impl ChangeSink for SiteSink {
 
     fn reset(&self) {
         self.0.invalidate();
+    }
+}
+
+/// Keeps the search index in step.
+struct SearchSink(Search);
+
+impl ChangeSink for SearchSink {
+    fn apply(&self, changes: &[Change]) {
+        self.0.changed(changes);
+    }
+
+    fn reset(&self) {
+        self.0.rebuild_later();
     }
 }
 
@@ -89,6 +104,9 @@ impl AppState {
             },
         );
         sinks.push(webhooks.sink());
+        let search = Search::open(app.store().clone(), settings.search.clone())
+            .map_err(|e| bantin_app::AppError::Internal(Box::new(e)))?;
+        sinks.push(Arc::new(SearchSink(search.clone())));
         let follower = Follower::start(app.store().clone(), sinks).await?;
         let html = HtmlPolicy::new(settings.embeds.clone());
         let csp = crate::settings::content_security_policy(&settings.embeds);
@@ -108,6 +126,7 @@ impl AppState {
             site,
             follower,
             webhooks,
+            search,
         })))
     }
 
@@ -185,6 +204,11 @@ impl AppState {
     /// The webhook worker, woken by the change feed; the binary runs it.
     pub fn webhooks(&self) -> &Arc<Webhooks> {
         &self.0.webhooks
+    }
+
+    /// The search index; the binary runs [`Search::run`] in the background.
+    pub fn search(&self) -> &Search {
+        &self.0.search
     }
 
     /// Waits until every change this process committed is applied to its caches, so the

@@ -69,6 +69,9 @@ pub struct ServeArgs {
     /// Memory for the rendered-page cache, MiB.
     #[arg(long, env = "BANTIN_PAGE_CACHE_MIB", value_name = "MIB")]
     pub page_cache_mib: Option<String>,
+    /// How much recency adds to a search result's score (0 to 100; 0.5 breaks ties).
+    #[arg(long, env = "BANTIN_SEARCH_RECENCY_WEIGHT", value_name = "W")]
+    pub search_recency_weight: Option<String>,
     /// Turn the rendered-page cache off (for measurements).
     #[arg(long, env = "BANTIN_NO_PAGE_CACHE")]
     pub no_page_cache: bool,
@@ -185,6 +188,7 @@ struct FileSettings {
     secure_cookies: Option<bool>,
     page_cache: Option<bool>,
     page_cache_mib: Option<u64>,
+    search_recency_weight: Option<f32>,
     session_idle_timeout: Option<i64>,
     session_absolute_timeout: Option<i64>,
     session_warning: Option<i64>,
@@ -469,6 +473,18 @@ impl Settings {
                 names("page_cache_mib")
             );
         }
+        let search_recency_weight = pick(
+            "search_recency_weight",
+            serve.search_recency_weight.as_ref(),
+            file.search_recency_weight,
+            0.5,
+        )?;
+        if !(0.0..=100.0).contains(&search_recency_weight) {
+            bail!(
+                "invalid value {search_recency_weight} for {}: expected 0 to 100",
+                names("search_recency_weight")
+            );
+        }
         let page_cache = !serve.no_page_cache && file.page_cache.unwrap_or(true);
         let bounded =
             |key: &str, flag: Option<&String>, file: Option<i64>, default: i64, max: i64| {
@@ -704,6 +720,11 @@ impl Settings {
             api_requests_per_minute: u32::try_from(api_requests_per_minute)?,
             api_body_limit: usize::try_from(api_body_limit_kib)? * 1024,
             webhooks_allow_private,
+            search: bantin_search::SearchSettings {
+                dir: Some(data.join("search")),
+                recency_weight: search_recency_weight,
+                ..Default::default()
+            },
             ..defaults
         };
         let media = {

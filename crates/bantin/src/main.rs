@@ -55,14 +55,24 @@ enum Command {
         #[command(subcommand)]
         command: tokens::TokenCommand,
     },
-    /// Add synthetic published articles for load tests (bench/run.sh uses it).
-    #[command(hide = true)]
-    Synth {
+    /// Add realistic synthetic published articles (varied Vietnamese text over ten years, all
+    /// categories, tags, document numbers): for trying the site at scale and for benchmarks.
+    #[command(alias = "synth")]
+    Demo {
         #[command(flatten)]
         common: CommonArgs,
         /// How many articles to add.
         #[arg(long, default_value_t = 10_000)]
         articles: u32,
+        /// Seed of the generator (the same seed makes the same articles).
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Rebuild the search index from the database (stop the server using this data folder
+    /// first; a running server rebuilds a missing or unreadable index by itself).
+    Reindex {
+        #[command(flatten)]
+        common: CommonArgs,
     },
 }
 
@@ -83,7 +93,12 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve { common, serve } => serve_command(&common, &serve).await,
             Command::Migrate { common } => migrate_command(&common).await,
-            Command::Synth { common, articles } => synth::run(&common, articles).await,
+            Command::Demo {
+                common,
+                articles,
+                seed,
+            } => synth::run(&common, articles, seed).await,
+            Command::Reindex { common } => reindex_command(&common).await,
             Command::User { common, command } => users::run(&common, command).await,
             Command::Token { common, command } => tokens::run(&common, command).await,
         }
@@ -176,6 +191,32 @@ pub(crate) async fn open_store(settings: &Settings) -> Result<Store> {
         .await
         .map_err(|e| anyhow::anyhow!(describe_db_error(&e, target)))?;
     Ok(store)
+}
+
+async fn reindex_command(common: &CommonArgs) -> Result<()> {
+    let settings = Settings::load(common, &ServeArgs::default())?;
+    let store = open_store(&settings).await?;
+    let search = bantin_search::Search::open(store.clone(), settings.web.search.clone())?;
+    let bar = indicatif::ProgressBar::new(0).with_style(
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {pos}/{len} articles, {per_sec}, {eta} left",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let n = search
+        .rebuild(&|done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .await?;
+    bar.finish_and_clear();
+    store.close().await;
+    println!(
+        "indexed {n} articles in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 async fn migrate_command(common: &CommonArgs) -> Result<()> {
@@ -308,6 +349,8 @@ async fn serve_command(common: &CommonArgs, serve: &ServeArgs) -> Result<()> {
     // Webhook events are read from the change feed and delivered by whichever process claims
     // each delivery first.
     let webhooks = tokio::spawn(state.webhooks().clone().run(Duration::from_secs(5)));
+    // Builds a missing index (search answers from the database meanwhile), then follows.
+    let search = tokio::spawn(state.search().clone().run());
     // Publish and expiry times arrive on the change feed at their second, with no visitor.
     let scheduler = tokio::spawn(Scheduler::new(app.clone()).run(Duration::from_secs(1)));
     let flusher = {
@@ -380,7 +423,7 @@ async fn serve_command(common: &CommonArgs, serve: &ServeArgs) -> Result<()> {
     )
     .await;
 
-    for task in [follower, webhooks, scheduler, flusher, sweeper] {
+    for task in [follower, webhooks, search, scheduler, flusher, sweeper] {
         task.abort();
     }
     match state.views().flush(state.store()).await {

@@ -7,4 +7,5 @@ pub(crate) mod feeds;
 pub(crate) mod home;
 pub(crate) mod other;
 pub(crate) mod pictures;
+pub(crate) mod search;
 pub(crate) mod tag;

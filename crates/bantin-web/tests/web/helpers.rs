@@ -214,6 +214,15 @@ impl TestApp {
         let state = AppState::new(app, settings, &[7u8; 64])
             .await
             .expect("application state");
+        // The search index is built in the background, as at a real start.
+        tokio::spawn(state.search().clone().run());
+        assert!(
+            state
+                .search()
+                .wait_ready(std::time::Duration::from_secs(20))
+                .await,
+            "search index built"
+        );
         let router = bantin_web::router(state.clone());
         let app = Self {
             router,

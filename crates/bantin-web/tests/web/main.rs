@@ -24,6 +24,7 @@ mod newsroom_list;
 mod page_cache;
 mod rating;
 mod robustness;
+mod search;
 mod security;
 mod views;
 mod visibility;
