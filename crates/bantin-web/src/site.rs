@@ -265,3 +265,13 @@ impl SiteCache {
         *current = None;
     }
 }
+
+/// The page of a tag.
+pub fn tag_url(slug: &str) -> String {
+    format!("/tag/{slug}/")
+}
+
+/// The page of an author line.
+pub fn author_url(slug: &str) -> String {
+    format!("/tac-gia/{slug}/")
+}

@@ -16,11 +16,10 @@ use bantin_store::{ArticleSummary, SitemapEntry};
 use quick_xml::Writer;
 use quick_xml::events::{BytesDecl, BytesText, Event};
 
-use super::tag::tag_url;
 use crate::extract::Parsed;
 use crate::origin::Origin;
 use crate::page_cache::{CacheTags, Tag};
-use crate::site::{Site, category_url};
+use crate::site::{Site, category_url, tag_url};
 use crate::{AppState, WebError};
 
 /// URLs per article sitemap (the protocol's limit).

@@ -15,17 +15,8 @@ use crate::layout::{Head, layout, ser};
 use crate::origin::Origin;
 use crate::page_cache::{CacheTags, Tag};
 use crate::seo;
+use crate::site::{author_url, tag_url};
 use crate::{AppState, WebError};
-
-/// The page of a tag.
-pub(crate) fn tag_url(slug: &str) -> String {
-    format!("/tag/{slug}/")
-}
-
-/// The page of an author line.
-pub(crate) fn author_url(slug: &str) -> String {
-    format!("/tac-gia/{slug}/")
-}
 
 /// A list page being answered: its address, page number and heading.
 struct List<'a> {
