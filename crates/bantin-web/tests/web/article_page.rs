@@ -18,7 +18,7 @@ async fn seed_article_has_everything_the_seed_shows() {
         r#"<time datetime="2022-10-25T13:19:00+07:00">Thứ ba - 25/10/2022 13:19</time>"#
     ));
     assert!(
-        text_of(&html).contains(
+        text_of(html).contains(
             "Tác giả bài viết: Đ/c Hà Ngọc Giáp, UVBTV Tỉnh ủy, Bí thư Thành ủy Cao Bằng"
         )
     );
