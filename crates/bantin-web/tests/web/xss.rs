@@ -40,6 +40,22 @@ const BANTIN: &str = include_str!("fixtures/xss/bantin.txt");
 /// checked statically: the canaries could miss a value that only some inputs bring back.
 const SAMPLE: usize = 48;
 
+/// Forms whose every success changes every page (a category's title is in every menu; a new
+/// one joins it) take this many payloads, spread over the corpus, rather than all of them:
+/// each purges every cached page and is looked for on every page that shows it, and with
+/// hundreds of categories in every menu each later page costs more than the crawl before it.
+const GROWING_SAMPLE: usize = 96;
+
+/// A pass's target as the report names it.
+fn target_label(site: &Site, whos: &[Who], pass: &Pass) -> String {
+    site.targets[pass.target].label(whos)
+}
+
+/// Whether a target's successes change every page of the site.
+fn grows_every_page(t: &Target) -> bool {
+    t.method == "POST" && t.action.starts_with("/admin/categories")
+}
+
 /// The corpus, checked: enough distinct payloads, each calling a trapped function.
 fn corpus() -> Vec<String> {
     let all: Vec<String> = BRS_KB
@@ -733,6 +749,8 @@ async fn plan(
     // name is on every page it sees, so a sample shows there.
     let payloads: Vec<usize> = if target.own {
         sample.clone()
+    } else if grows_every_page(target) {
+        (0..n).step_by(n.div_ceil(GROWING_SAMPLE)).collect()
     } else {
         (0..n).collect()
     };
@@ -1129,6 +1147,14 @@ async fn xss_payloads_never_run_through_any_field() {
         let took = Instant::now();
         let (carried, statuses) = run_pass(&router, &whos, &site, &corpus, pass, &mut run).await;
         let target = &site.targets[pass.target];
+        if std::env::var_os("BANTIN_XSS_TRACE").is_some() {
+            eprintln!(
+                "xss pass {} {:?}: {:.1} s",
+                target_label(&site, &whos, pass),
+                pass.mode,
+                took.elapsed().as_secs_f64()
+            );
+        }
         run.report.push(format!(
             "{} {:?}: {} payloads, statuses {statuses:?}, shown by {:?}, back in the page for {carried} ({:.1} s)",
             target.label(&whos),
@@ -1156,7 +1182,11 @@ async fn xss_payloads_never_run_through_any_field() {
                 .count(),
             _ => pass.payloads.len(),
         };
-        if (pass.answer || !pass.after_each.is_empty()) && carried * 2 < expected {
+        // A merge consumes its source: once a payload names an existing tag (earlier passes
+        // made tags of payloads), the source is gone and later sends answer 404. Every answer
+        // is still checked; only the count of values back cannot be expected.
+        let consuming = target.action.ends_with("/merge");
+        if (pass.answer || !pass.after_each.is_empty()) && !consuming && carried * 2 < expected {
             vacuous.push(format!(
                 "{} {:?}: only {carried} of {} payloads came back",
                 target.label(&whos),
