@@ -246,13 +246,20 @@ fn article(rng: &mut Rng) -> (String, String, String, Vec<String>) {
     (title, lead, body, tags)
 }
 
-/// Adds `count` published articles dated over the past ten years, 1,000 per transaction.
+/// Adds `count` published articles dated over the past ten years (the first one a minute
+/// ago), 1,000 per transaction.
 pub(crate) async fn run(common: &CommonArgs, count: u32, seed: u64) -> Result<()> {
     let settings = Settings::load(common, &ServeArgs::default())?;
     let store = crate::open_store(&settings).await?;
     let app = App::new(store.clone(), Clock::system(), crate::policy(&settings.web));
     let actor = Actor::cli();
-    let categories = store.categories().await?;
+    // Listed categories only: articles in a hidden one would not show in the site's lists.
+    let categories: Vec<_> = store
+        .categories()
+        .await?
+        .into_iter()
+        .filter(|c| c.status() == bantin_core::CategoryStatus::Active)
+        .collect();
     if categories.is_empty() {
         bail!(
             "no categories: run `bantin serve` once (with the demo content) before `bantin demo`"
@@ -269,7 +276,10 @@ pub(crate) async fn run(common: &CommonArgs, count: u32, seed: u64) -> Result<()
     for i in 0..count {
         let (title, lead, body, tags) = article(&mut rng);
         let slug = Slug::from_title(&title)?.numbered(i + 1);
-        let age = i64::try_from(rng.next() % ten_years).unwrap_or_default();
+        // Newest first, spread evenly over ten years (at most a day apart, so a few articles
+        // stay recent) with some jitter: the first ones added are what the home page lists.
+        let step = (ten_years / u64::from(count.max(1))).min(86_400);
+        let age = i64::try_from(u64::from(i) * step + rng.next() % step.max(1)).unwrap_or_default();
         batch.push(NewArticle {
             slug,
             title,
