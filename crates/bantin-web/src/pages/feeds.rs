@@ -142,7 +142,6 @@ async fn rss(
     channel: Channel<'_>,
     items: &[ArticleSummary],
 ) -> Result<Vec<u8>, WebError> {
-    let zone = &state.settings().zone;
     let host = known(origin)?
         .split("://")
         .nth(1)
@@ -206,7 +205,6 @@ async fn rss(
                         Ok::<(), std::io::Error>(())
                     })?;
                 }
-                let _ = zone;
                 Ok::<(), std::io::Error>(())
             })?;
             Ok(())
