@@ -23,6 +23,8 @@ mod media;
 mod meta;
 mod models;
 mod ratings;
+mod reader;
+mod reads;
 mod revisions;
 mod schema;
 mod search;
@@ -46,6 +48,8 @@ pub use listings::{PublicTag, SitemapEntry};
 pub use media::{MediaFilter, MediaItem, MediaUse, NewMedia};
 pub use models::{Article, ArticleSummary, Category};
 pub use ratings::{Vote, VoteOutcome};
+pub use reader::{Query, Value};
+pub use reads::{ArticlePage, CategoryListing};
 pub use revisions::{ArticleEvent, HISTORY_MAX, Revision, RevisionSummary};
 pub use schema::SchemaItem;
 pub use search::{SearchDoc, SearchFilter, SearchHit};
@@ -119,6 +123,9 @@ pub enum StoreError {
     /// Any other database failure.
     #[error("database error")]
     Database(#[source] sqlx::Error),
+    /// A read on the SQLite read pool failed (or the thread running it panicked).
+    #[error("database error")]
+    Read(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// Applying migrations failed.
     #[error("migrating the database failed")]
     Migrate(#[from] sqlx::migrate::MigrateError),
@@ -155,6 +162,8 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: Db,
+    /// On a SQLite file: the rusqlite connections reader pages read through (see [`reader`]).
+    read: Option<std::sync::Arc<reader::ReadPool>>,
     /// The highest change-feed id this process committed, so its followers wake at once and
     /// its handlers can wait until their own change is applied (other processes learn through
     /// NOTIFY or their poll).
@@ -212,7 +221,11 @@ impl Store {
     /// with a busy timeout so readers never wait on the writer.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
         if url.starts_with("sqlite:") {
-            Self::sqlite_pool(SqliteConnectOptions::from_str(url)?, max_connections).await
+            let opts = SqliteConnectOptions::from_str(url)?;
+            // An in-memory database cannot be opened a second time by another library.
+            let file = !(url.contains(":memory:") || url.contains("mode=memory"));
+            let read = file.then(|| reader::ReadPool::new(opts.get_filename(), max_connections));
+            Self::sqlite_pool(opts, max_connections, read).await
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -220,15 +233,16 @@ impl Store {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
-            Ok(Self::new(Db::Postgres(pool)))
+            Ok(Self::new(Db::Postgres(pool), None))
         } else {
             Err(StoreError::UnsupportedUrl)
         }
     }
 
-    fn new(db: Db) -> Self {
+    fn new(db: Db, read: Option<std::sync::Arc<reader::ReadPool>>) -> Self {
         Self {
             db,
+            read,
             committed: std::sync::Arc::new(tokio::sync::watch::channel(ChangeId::new(0)).0),
         }
     }
@@ -252,10 +266,15 @@ impl Store {
         let opts = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true);
-        Self::sqlite_pool(opts, max_connections).await
+        let read = reader::ReadPool::new(path, max_connections);
+        Self::sqlite_pool(opts, max_connections, Some(read)).await
     }
 
-    async fn sqlite_pool(opts: SqliteConnectOptions, max_connections: u32) -> Result<Self> {
+    async fn sqlite_pool(
+        opts: SqliteConnectOptions,
+        max_connections: u32,
+        read: Option<std::sync::Arc<reader::ReadPool>>,
+    ) -> Result<Self> {
         let opts = opts
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -266,7 +285,7 @@ impl Store {
             .acquire_timeout(Duration::from_secs(10))
             .connect_with(opts)
             .await?;
-        Ok(Self::new(Db::Sqlite(pool)))
+        Ok(Self::new(Db::Sqlite(pool), read))
     }
 
     /// The backend in use.
@@ -328,6 +347,9 @@ impl Store {
 
     /// Waits for in-flight queries and closes the pool.
     pub async fn close(&self) {
+        if let Some(read) = &self.read {
+            read.close();
+        }
         with_db!(self, |p| p.close().await);
     }
 }

@@ -5,6 +5,8 @@
 
 use bantin_core::{ArticleId, CategoryId, UnixTime};
 
+use crate::reader::{FromReadRow, Query, Value};
+use crate::reads::{reachable, summary_columns};
 use crate::{ArticleSummary, Result, Store, Tx, with_db, with_tx};
 
 /// What a sitemap entry needs of an article.
@@ -39,8 +41,168 @@ pub struct PublicTag {
     pub slug: String,
 }
 
-const REACHABLE: &str =
-    "a.status = 'published' AND a.publish_at <= $1 AND (a.expire_at IS NULL OR a.expire_at > $1)";
+impl FromReadRow for SitemapEntry {
+    fn from_read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: ArticleId::new(row.get("id")?),
+            slug: row.get("slug")?,
+            title: row.get("title")?,
+            category_id: CategoryId::new(row.get("category_id")?),
+            publish_at: UnixTime::from_second(row.get("publish_at")?),
+            updated_at: UnixTime::from_second(row.get("updated_at")?),
+            image_url: row.get("image_url")?,
+            image_alt: row.get("image_alt")?,
+        })
+    }
+}
+
+impl FromReadRow for PublicTag {
+    fn from_read_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(Self {
+            id: row.get("id")?,
+            name: row.get("name")?,
+            slug: row.get("slug")?,
+        })
+    }
+}
+
+/// The columns of a [`SitemapEntry`], of articles `a`.
+macro_rules! sitemap_columns {
+    () => {
+        "a.id, a.slug, a.title, a.category_id, a.publish_at, a.updated_at, a.image_url, a.image_alt"
+    };
+}
+
+/// Reachable articles with ids in `$2..=$3`, by id.
+pub(crate) fn sitemap_articles(now: UnixTime, from: i64, to: i64) -> Query {
+    Query::new(
+        "sitemap_articles",
+        concat!(
+            "SELECT ",
+            sitemap_columns!(),
+            " FROM articles a WHERE a.id BETWEEN $2 AND $3 AND ",
+            reachable!(),
+            " ORDER BY a.id"
+        ),
+        vec![now.into(), from.into(), to.into()],
+    )
+}
+
+/// Reachable articles published after `since`, newest first.
+pub(crate) fn published_since(now: UnixTime, since: UnixTime, limit: i64) -> Query {
+    Query::new(
+        "published_since",
+        concat!(
+            "SELECT ",
+            sitemap_columns!(),
+            " FROM articles a WHERE ",
+            reachable!(),
+            " AND a.publish_at > $2 ORDER BY a.publish_at DESC, a.id DESC LIMIT $3"
+        ),
+        vec![now.into(), since.into(), limit.clamp(1, 1000).into()],
+    )
+}
+
+/// The tag with this slug.
+pub(crate) fn tag_by_slug(slug: &str) -> Query {
+    Query::new(
+        "tag_by_slug",
+        "SELECT id, name, slug FROM tags WHERE slug = $1",
+        vec![slug.into()],
+    )
+}
+
+/// Tags with at least one reachable article, by slug.
+pub(crate) fn sitemap_tags(now: UnixTime, limit: i64) -> Query {
+    Query::new(
+        "sitemap_tags",
+        concat!(
+            "SELECT t.id, t.name, t.slug FROM tags t
+             WHERE EXISTS (SELECT 1 FROM article_tags at JOIN articles a ON a.id = at.article_id
+                           WHERE at.tag_id = t.id AND ",
+            reachable!(),
+            ") ORDER BY t.slug LIMIT $2"
+        ),
+        vec![now.into(), limit.clamp(1, 50_000).into()],
+    )
+}
+
+/// A list of reachable articles readers can page through besides categories.
+#[derive(Clone, Debug)]
+pub(crate) enum Listing {
+    /// Articles with this tag id.
+    Tag(i64),
+    /// Articles of this author page segment.
+    Author(String),
+}
+
+impl Listing {
+    /// `FROM … WHERE` of the list, `$2` being its key.
+    fn source(&self) -> &'static str {
+        match self {
+            Self::Tag(_) => concat!(
+                " FROM articles a JOIN article_tags at ON at.article_id = a.id WHERE at.tag_id = $2 AND ",
+                reachable!()
+            ),
+            Self::Author(_) => concat!(
+                " FROM articles a WHERE a.author_slug = $2 AND ",
+                reachable!()
+            ),
+        }
+    }
+
+    fn key(&self) -> Value {
+        match self {
+            Self::Tag(id) => Value::Int(*id),
+            Self::Author(slug) => Value::Text(slug.clone()),
+        }
+    }
+
+    /// A page of the list, newest first.
+    pub(crate) fn articles(&self, now: UnixTime, limit: i64, offset: i64) -> Query {
+        Query::new(
+            "listing_articles",
+            format!(
+                concat!(
+                    "SELECT ",
+                    summary_columns!(),
+                    "{} ORDER BY a.publish_at DESC, a.id DESC LIMIT $3 OFFSET $4"
+                ),
+                self.source()
+            ),
+            vec![
+                now.into(),
+                self.key(),
+                limit.clamp(1, crate::PAGE_MAX).into(),
+                offset.max(0).into(),
+            ],
+        )
+    }
+
+    /// How many the list has, counting no further than `cap`.
+    pub(crate) fn count(&self, now: UnixTime, cap: i64) -> Query {
+        Query::new(
+            "listing_count",
+            format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT 1{} LIMIT $3) capped",
+                self.source()
+            ),
+            vec![now.into(), self.key(), cap.max(1).into()],
+        )
+    }
+
+    /// The author line of the list's newest article.
+    pub(crate) fn author(&self, now: UnixTime) -> Query {
+        Query::new(
+            "listing_author",
+            format!(
+                "SELECT a.author{} ORDER BY a.publish_at DESC, a.id DESC LIMIT 1",
+                self.source()
+            ),
+            vec![now.into(), self.key()],
+        )
+    }
+}
 
 impl Store {
     /// The highest article id (0 with none): sitemap files cover fixed id ranges up to it.
@@ -60,19 +222,7 @@ impl Store {
         from: i64,
         to: i64,
     ) -> Result<Vec<SitemapEntry>> {
-        let sql = format!(
-            "SELECT a.id, a.slug, a.title, a.category_id, a.publish_at, a.updated_at, a.image_url, a.image_alt
-             FROM articles a WHERE a.id BETWEEN $2 AND $3 AND {REACHABLE} ORDER BY a.id"
-        );
-        let rows = with_db!(self, |p| {
-            sqlx::query_as::<_, SitemapEntry>(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(now)
-                .bind(from)
-                .bind(to)
-                .fetch_all(p)
-                .await
-        })?;
-        Ok(rows)
+        self.fetch_all(sitemap_articles(now, from, to)).await
     }
 
     /// Reachable articles published after `since`, newest first, at most `limit`.
@@ -82,49 +232,17 @@ impl Store {
         since: UnixTime,
         limit: i64,
     ) -> Result<Vec<SitemapEntry>> {
-        let sql = format!(
-            "SELECT a.id, a.slug, a.title, a.category_id, a.publish_at, a.updated_at, a.image_url, a.image_alt
-             FROM articles a WHERE {REACHABLE} AND a.publish_at > $2
-             ORDER BY a.publish_at DESC, a.id DESC LIMIT $3"
-        );
-        let rows = with_db!(self, |p| {
-            sqlx::query_as::<_, SitemapEntry>(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(now)
-                .bind(since)
-                .bind(limit.clamp(1, 1000))
-                .fetch_all(p)
-                .await
-        })?;
-        Ok(rows)
+        self.fetch_all(published_since(now, since, limit)).await
     }
 
     /// The tag with this slug.
     pub async fn tag_by_slug(&self, slug: &str) -> Result<Option<PublicTag>> {
-        let row = with_db!(self, |p| {
-            sqlx::query_as::<_, PublicTag>("SELECT id, name, slug FROM tags WHERE slug = $1")
-                .bind(slug)
-                .fetch_optional(p)
-                .await
-        })?;
-        Ok(row)
+        self.fetch_optional(tag_by_slug(slug)).await
     }
 
     /// Tags that have at least one reachable article, by name, at most `limit`.
     pub async fn sitemap_tags(&self, now: UnixTime, limit: i64) -> Result<Vec<PublicTag>> {
-        let sql = format!(
-            "SELECT t.id, t.name, t.slug FROM tags t
-             WHERE EXISTS (SELECT 1 FROM article_tags at JOIN articles a ON a.id = at.article_id
-                           WHERE at.tag_id = t.id AND {REACHABLE})
-             ORDER BY t.slug LIMIT $2"
-        );
-        let rows = with_db!(self, |p| {
-            sqlx::query_as::<_, PublicTag>(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(now)
-                .bind(limit.clamp(1, 50_000))
-                .fetch_all(p)
-                .await
-        })?;
-        Ok(rows)
+        self.fetch_all(sitemap_tags(now, limit)).await
     }
 
     /// Reachable articles with tag `tag`, newest first: `limit` from `offset`.
@@ -135,57 +253,21 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<ArticleSummary>> {
-        let sql = format!(
-            "SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
-             FROM articles a JOIN article_tags at ON at.article_id = a.id
-             WHERE at.tag_id = $2 AND {REACHABLE}
-             ORDER BY a.publish_at DESC, a.id DESC LIMIT $3 OFFSET $4"
-        );
-        let rows = with_db!(self, |p| {
-            sqlx::query_as::<_, ArticleSummary>(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(now)
-                .bind(tag)
-                .bind(limit.clamp(1, crate::PAGE_MAX))
-                .bind(offset.max(0))
-                .fetch_all(p)
-                .await
-        })?;
-        Ok(rows)
+        self.fetch_all(Listing::Tag(tag).articles(now, limit, offset))
+            .await
     }
 
     /// How many reachable articles have tag `tag`, counting no further than `cap`.
     pub async fn tag_article_count(&self, tag: i64, now: UnixTime, cap: i64) -> Result<i64> {
-        let sql = format!(
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT 1 FROM articles a JOIN article_tags at ON at.article_id = a.id
-             WHERE at.tag_id = $2 AND {REACHABLE} LIMIT $3) capped"
-        );
-        let n = with_db!(self, |p| {
-            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(now)
-                .bind(tag)
-                .bind(cap.max(1))
-                .fetch_one(p)
-                .await
-        })?;
-        Ok(n)
+        self.fetch_count(Listing::Tag(tag).count(now, cap)).await
     }
-}
 
-impl Store {
     /// The author line of the newest reachable article whose author page is `slug`.
     pub async fn author_name(&self, slug: &str, now: UnixTime) -> Result<Option<String>> {
-        let sql = format!(
-            "SELECT a.author FROM articles a WHERE a.author_slug = $2 AND {REACHABLE}
-             ORDER BY a.publish_at DESC, a.id DESC LIMIT 1"
-        );
-        let row = with_db!(self, |p| {
-            sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(now)
-                .bind(slug)
-                .fetch_optional(p)
-                .await
-        })?;
-        Ok(row)
+        let row: Option<(String,)> = self
+            .fetch_optional(Listing::Author(slug.to_owned()).author(now))
+            .await?;
+        Ok(row.map(|(a,)| a))
     }
 
     /// Reachable articles of the author page `slug`, newest first: `limit` from `offset`.
@@ -196,38 +278,14 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<ArticleSummary>> {
-        let sql = format!(
-            "SELECT a.id, a.slug, a.title, a.lead, a.image_url, a.image_alt, a.publish_at, a.category_id
-             FROM articles a WHERE a.author_slug = $2 AND {REACHABLE}
-             ORDER BY a.publish_at DESC, a.id DESC LIMIT $3 OFFSET $4"
-        );
-        let rows = with_db!(self, |p| {
-            sqlx::query_as::<_, ArticleSummary>(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(now)
-                .bind(slug)
-                .bind(limit.clamp(1, crate::PAGE_MAX))
-                .bind(offset.max(0))
-                .fetch_all(p)
-                .await
-        })?;
-        Ok(rows)
+        self.fetch_all(Listing::Author(slug.to_owned()).articles(now, limit, offset))
+            .await
     }
 
     /// How many reachable articles the author page `slug` has, counting no further than `cap`.
     pub async fn author_article_count(&self, slug: &str, now: UnixTime, cap: i64) -> Result<i64> {
-        let sql = format!(
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT 1 FROM articles a
-             WHERE a.author_slug = $2 AND {REACHABLE} LIMIT $3) capped"
-        );
-        let n = with_db!(self, |p| {
-            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.clone()))
-                .bind(now)
-                .bind(slug)
-                .bind(cap.max(1))
-                .fetch_one(p)
-                .await
-        })?;
-        Ok(n)
+        self.fetch_count(Listing::Author(slug.to_owned()).count(now, cap))
+            .await
     }
 }
 

@@ -116,9 +116,7 @@ pub struct MediaUse {
     pub status: String,
 }
 
-const COLUMNS: &str = "m.id, m.media_key, m.kind, m.file_name, m.ext, m.mime, m.bytes, m.width, \
-    m.height, m.widths, m.original_kept, m.alt, m.caption, m.uploaded_by, u.username AS uploader, \
-    m.created_at, m.updated_at";
+use crate::reads::MEDIA_COLUMNS as COLUMNS;
 
 impl Tx {
     /// Records a stored item; `Conflict` when an item with the same key exists.
@@ -212,27 +210,6 @@ impl Store {
                 .await
         })?;
         Ok(row)
-    }
-
-    /// The items with these keys (those that exist).
-    pub async fn media_by_keys(&self, keys: &[String]) -> Result<Vec<MediaItem>> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let marks: Vec<String> = (1..=keys.len()).map(|i| format!("${i}")).collect();
-        let sql = format!(
-            "SELECT {COLUMNS} FROM media m LEFT JOIN users u ON u.id = m.uploaded_by
-             WHERE m.media_key IN ({})",
-            marks.join(", ")
-        );
-        let rows = with_db!(self, |p| {
-            let mut q = sqlx::query_as::<_, MediaItem>(sqlx::AssertSqlSafe(sql.clone()));
-            for k in keys {
-                q = q.bind(k);
-            }
-            q.fetch_all(p).await
-        })?;
-        Ok(rows)
     }
 
     /// Items matching `f`, newest first: `limit` from `offset`.

@@ -20,7 +20,7 @@ pub struct Category {
     pub description: String,
     /// Order among siblings.
     pub position: i64,
-    status: String,
+    pub(crate) status: String,
 }
 
 impl Category {
@@ -41,7 +41,7 @@ pub struct Article {
     pub title: String,
     /// Lead paragraph (sapo), plain text.
     pub lead: String,
-    body_html: String,
+    pub(crate) body_html: String,
     /// Main image URL.
     pub image_url: Option<String>,
     /// Main image alt text.
@@ -52,7 +52,7 @@ pub struct Article {
     pub author: String,
     /// Source, free text.
     pub source: String,
-    status: String,
+    pub(crate) status: String,
     /// Publish time.
     pub publish_at: UnixTime,
     /// Expiry time.
@@ -71,7 +71,7 @@ pub struct Article {
     pub created_at: UnixTime,
     /// Last updated.
     pub updated_at: UnixTime,
-    expiry_action: String,
+    pub(crate) expiry_action: String,
     /// Why a reviewer sent it back (when rejected).
     pub rejection_reason: String,
     /// Readers may rate it.

@@ -114,6 +114,9 @@ async fn a_closed_store_is_unavailable() {
         "{:?}",
         begin.err()
     );
+    // Reader pages read through their own pool on a SQLite file: closed with the store.
+    let read = db.store.article(bantin_core::ArticleId::new(1)).await;
+    assert!(matches!(read, Err(StoreError::Unavailable(_))), "{read:?}");
 }
 
 /// Needs no PostgreSQL server: nothing listening is the point. Slow (the pool retries a

@@ -56,14 +56,16 @@ pub(crate) async fn article(
 ) -> Result<Response, WebError> {
     let query = page_query(&state, query.as_deref())?;
     let now = state.now();
-    let article = state
+    let related = state.settings().related;
+    let page = state
         .store()
-        .article(path.id)
+        .article_page(path.id, now, related, |a| {
+            let body = a.body();
+            super::pictures::keys(main_image(a, body.as_str()).map(|m| m.0), body.as_str())
+        })
         .await?
         .ok_or(WebError::NotFound)?;
-    if !article.visibility().is_public(now) {
-        return Err(WebError::NotFound);
-    }
+    let article = page.article;
     let site = state.site_cache().get(state.store()).await?;
     let canonical = site.article_url(article.category_id, &article.slug, article.id);
     let main_slug = site.get(article.category_id).map(|c| c.slug.as_str());
@@ -84,22 +86,15 @@ pub(crate) async fn article(
         state.settings().zone.day_number(now),
     );
 
-    let related = state.settings().related;
-    let (newer, older) = state
-        .store()
-        .related_articles(&article, now, related)
-        .await?;
-    let tags = state.store().article_tags(article.id).await?;
+    let (newer, older, tags) = (page.newer, page.older, page.tags);
     let mut cache_tags = vec![Tag::Article(article.id), Tag::Related(article.category_id)];
     cache_tags.extend(newer.iter().chain(&older).map(|a| Tag::Listed(a.id)));
     let body = article.body();
-    // The main image is shown above the body unless the body already holds it.
-    let main = article
-        .image_url
-        .as_deref()
-        .filter(|url| !body.as_str().contains(*url))
-        .map(|url| (url, article.image_alt.as_str()));
-    let pictures = super::pictures::responsive(&state, main, body.as_str()).await?;
+    let pictures = super::pictures::responsive(
+        page.media,
+        main_image(&article, body.as_str()),
+        body.as_str(),
+    );
     let ctx = article_context(
         &state,
         &site,
@@ -117,6 +112,14 @@ pub(crate) async fn article(
     res.extensions_mut().insert(ViewedArticle(article.id));
     res.extensions_mut().insert(CacheTags(cache_tags));
     Ok(res)
+}
+
+/// The main image (URL and alt text), shown above the body unless the body already holds it.
+fn main_image<'a>(a: &'a Article, body: &str) -> Option<(&'a str, &'a str)> {
+    a.image_url
+        .as_deref()
+        .filter(|url| !body.contains(*url))
+        .map(|url| (url, a.image_alt.as_str()))
 }
 
 /// Where an article page is (the origin of absolute URLs and its canonical path) and its

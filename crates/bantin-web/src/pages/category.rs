@@ -103,16 +103,19 @@ pub(crate) async fn category(
     let now = state.now();
     let zone = &state.settings().zone;
     let per_page = state.settings().per_page.max(1);
-    let counted = state
+    let listing = state
         .store()
-        .category_article_count(c.id, now, Paging::horizon(page, per_page) + 1)
+        .category_listing(
+            c.id,
+            now,
+            Paging::horizon(page, per_page) + 1,
+            per_page,
+            (page - 1) * per_page,
+        )
         .await?;
-    let paging = Paging::new(page, per_page, counted).ok_or(WebError::NotFound)?;
+    let paging = Paging::new(page, per_page, listing.counted).ok_or(WebError::NotFound)?;
     let last_known = paging.last_known;
-    let list = state
-        .store()
-        .category_articles(c.id, now, per_page, (page - 1) * per_page)
-        .await?;
+    let list = listing.articles;
     let pager = paging.context(&page_url);
     let subcategories: Vec<_> = site
         .children(Some(c.id))

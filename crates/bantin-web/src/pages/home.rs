@@ -23,12 +23,11 @@ pub(crate) async fn home(
     let now = state.now();
     let s = state.settings();
     let zone = &s.zone;
-    let latest = state.store().latest_articles(now, s.home_latest).await?;
     let listed = site.listed_in_order();
     let ids: Vec<_> = listed.iter().map(|c| c.id).collect();
-    let per_category = state
+    let (latest, per_category) = state
         .store()
-        .articles_per_category(&ids, now, s.home_per_category)
+        .home_lists(now, s.home_latest, &ids, s.home_per_category)
         .await?;
     let blocks: Vec<_> = listed
         .into_iter()

@@ -99,15 +99,11 @@ fn placeholder(alt: &str) -> String {
     format!("<span class=\"media-removed\" role=\"img\" aria-label=\"{alt}\">{alt}</span>")
 }
 
-/// Reader-page HTML for an article's main image (`main`: URL and alt text, unescaped) and its
-/// sanitised `body`: `(main image markup, body)`.
-pub(crate) async fn responsive(
-    state: &AppState,
-    main: Option<(&str, &str)>,
-    body: &str,
-) -> Result<(Option<String>, String), WebError> {
+/// The library keys an article's pictures name: its main image shown above the body (its
+/// URL, if any) and the body's `<img>` sources.
+pub(crate) fn keys(main: Option<&str>, body: &str) -> Vec<String> {
     let mut keys: Vec<String> = Vec::new();
-    if let Some(k) = main.and_then(|(u, _)| key_of_url(u)) {
+    if let Some(k) = main.and_then(key_of_url) {
         keys.push(k.to_owned());
     }
     let mut pos = 0;
@@ -123,13 +119,18 @@ pub(crate) async fn responsive(
     }
     keys.sort();
     keys.dedup();
-    let items: HashMap<String, MediaItem> = state
-        .store()
-        .media_by_keys(&keys)
-        .await?
-        .into_iter()
-        .map(|m| (m.key.clone(), m))
-        .collect();
+    keys
+}
+
+/// Reader-page HTML for an article's main image (`main`: URL and alt text, unescaped) and its
+/// sanitised `body`, given the library `items` their [`keys`] name: `(main image markup,
+/// body)`.
+pub(crate) fn responsive(
+    items: Vec<MediaItem>,
+    main: Option<(&str, &str)>,
+    body: &str,
+) -> (Option<String>, String) {
+    let items: HashMap<String, MediaItem> = items.into_iter().map(|m| (m.key.clone(), m)).collect();
     let mut first = true;
     let main_html = main.map(|(u, alt)| {
         let alt = escape(alt);
@@ -177,7 +178,7 @@ pub(crate) async fn responsive(
         pos = end;
     }
     out.push_str(&body[pos..]);
-    Ok((main_html, out))
+    (main_html, out)
 }
 
 /// `GET /media/lib/{file}`: a library file from the storage, cached for a year by browsers
