@@ -104,36 +104,48 @@ for p in $(curl -fsS "http://127.0.0.1:$BP/" | grep -o 'href="/[a-z0-9-]*/[a-z0-
 } > "$WORK/mix.lua"
 
 WRK=(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency)
-run() { # name url [script]
-  local out
+# Server CPU time (user + system) of a process, in clock ticks.
+ticks() { [ -n "$1" ] && awk '{print $14 + $15}' "/proc/$1/stat" || echo 0; }
+TICK=$(getconf CLK_TCK)
+run() { # name url [script] [server pid]
+  local out before after
   "${WRK[@]}" "$2" >/dev/null 2>&1 || true   # warm-up pass, discarded
+  before=$(ticks "${4:-}")
   if [ -n "${3:-}" ]; then out=$("${WRK[@]}" -s "$3" "$2"); else out=$("${WRK[@]}" "$2"); fi
-  local rps p50 p99 errs non2xx
+  after=$(ticks "${4:-}")
+  local rps p50 p99 errs non2xx reqs cpu
   rps=$(awk '/^Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   errs=$(awk '/Socket errors/ {gsub(",",""); print $4+$6+$8+$10}' <<<"$out"); errs=${errs:-0}
   non2xx=$(awk '/Non-2xx/ {print $5}' <<<"$out"); non2xx=${non2xx:-0}
-  printf '%s|%s|%s|%s|%s\n' "$1" "$rps" "$p50" "$p99" "$((errs + non2xx))"
+  reqs=$(awk '/requests in/ {print $1}' <<<"$out")
+  if [ -n "${4:-}" ] && [ "${reqs:-0}" -gt 0 ]; then
+    cpu=$(python3 -c "print(f'{($after - $before) / $TICK * 1000 / $reqs:.3f} ms')")
+  else cpu="—"; fi
+  printf '%s|%s|%s|%s|%s|%s\n' "$1" "$rps" "$p50" "$p99" "$((errs + non2xx))" "$cpu"
 }
 
 echo "== wrk ${WRK[*]:1} (page $SIZE bytes, $ARTICLES synthetic articles)"
 RESULTS=()
 RESULTS+=("$(run "nginx, static copy" "http://127.0.0.1:$NP/seed.html")")
-RESULTS+=("$(run "bantin, page cache" "http://127.0.0.1:$BP$SEED")")
-RESULTS+=("$(run "bantin, no page cache" "http://127.0.0.1:$UP$SEED")")
-RESULTS+=("$(run "bantin, mix, page cache" "http://127.0.0.1:$BP" "$WORK/mix.lua")")
-RESULTS+=("$(run "bantin, mix, no page cache" "http://127.0.0.1:$UP" "$WORK/mix.lua")")
+RESULTS+=("$(run "bantin, page cache" "http://127.0.0.1:$BP$SEED" "" "$BANTIN_PID")")
+RESULTS+=("$(run "bantin, no page cache" "http://127.0.0.1:$UP$SEED" "" "$UNCACHED_PID")")
+RESULTS+=("$(run "bantin, no page cache, home" "http://127.0.0.1:$UP/" "" "$UNCACHED_PID")")
+RESULTS+=("$(run "bantin, no page cache, category" "http://127.0.0.1:$UP/xay-dung-dang/" "" "$UNCACHED_PID")")
+RESULTS+=("$(run "bantin, no page cache, category page 50" "http://127.0.0.1:$UP/xay-dung-dang/?page=50" "" "$UNCACHED_PID")")
+RESULTS+=("$(run "bantin, mix, page cache" "http://127.0.0.1:$BP" "$WORK/mix.lua" "$BANTIN_PID")")
+RESULTS+=("$(run "bantin, mix, no page cache" "http://127.0.0.1:$UP" "$WORK/mix.lua" "$UNCACHED_PID")")
 rss() { awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
 RSS_CACHED=$(rss "$BANTIN_PID"); RSS_UNCACHED=$(rss "$UNCACHED_PID")
 
 NGINX_RPS=$(cut -d'|' -f2 <<<"${RESULTS[0]}")
-TABLE="| run | requests/s | vs nginx | p50 | p99 | errors |
-|---|---|---|---|---|---|"
+TABLE="| run | requests/s | vs nginx | p50 | p99 | errors | server CPU per request |
+|---|---|---|---|---|---|---|"
 for r in "${RESULTS[@]}"; do
-  IFS='|' read -r name rps p50 p99 errs <<<"$r"
+  IFS='|' read -r name rps p50 p99 errs cpu <<<"$r"
   ratio=$(python3 -c "print(f'{float(\"$rps\")/float(\"$NGINX_RPS\"):.2f}×')")
-  TABLE+=$'\n'"| $name | $rps | $ratio | $p50 | $p99 | $errs |"
+  TABLE+=$'\n'"| $name | $rps | $ratio | $p50 | $p99 | $errs | $cpu |"
 done
 MACHINE="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME")"
 SUMMARY="bantin peak RSS: ${RSS_CACHED} MiB with the page cache, ${RSS_UNCACHED} MiB without; first full page ${FIRST} ms after start"
