@@ -144,7 +144,8 @@ macro_rules! write_links {
             std::iter::once($a.category_id).chain($a.extra_category_ids.iter().copied())
         {
             sqlx::query(
-                "INSERT INTO article_categories (article_id, category_id) VALUES ($1, $2)
+                "INSERT INTO article_categories (article_id, category_id, status, publish_at)
+                 SELECT a.id, $2, a.status, a.publish_at FROM articles a WHERE a.id = $1
                  ON CONFLICT (article_id, category_id) DO NOTHING",
             )
             .bind($id)

@@ -49,7 +49,7 @@ pub use media::{MediaFilter, MediaItem, MediaUse, NewMedia};
 pub use models::{Article, ArticleSummary, Category};
 pub use ratings::{Vote, VoteOutcome};
 pub use reader::{Query, Value};
-pub use reads::{ArticlePage, CategoryListing};
+pub use reads::{ArticlePage, CategoryListing, PlanSample, reader_queries};
 pub use revisions::{ArticleEvent, HISTORY_MAX, Revision, RevisionSummary};
 pub use schema::SchemaItem;
 pub use search::{SearchDoc, SearchFilter, SearchHit};

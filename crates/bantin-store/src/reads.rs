@@ -31,6 +31,20 @@ impl<T> Row for T where
 {
 }
 
+/// Binds a [`Query`]'s values to a sqlx query `$x`, in order.
+macro_rules! bind_values {
+    ($x:expr, $q:expr) => {{
+        let mut x = $x;
+        for v in &$q.values {
+            x = match v {
+                Value::Int(i) => x.bind(*i),
+                Value::Text(t) => x.bind(t.as_str()),
+            };
+        }
+        x
+    }};
+}
+
 /// The columns of a whole article.
 macro_rules! article_columns {
     () => {
@@ -77,10 +91,53 @@ pub(crate) fn article_tags(id: ArticleId) -> Query {
     )
 }
 
-/// Public articles listed in category `$2` or any of its listed descendants (a hidden
-/// subcategory's articles appear on its own page only, not in its parents' lists), walked
-/// newest first up to the LIMIT the caller appends.
-macro_rules! in_category_tree {
+/// Category `$1` and its listed descendants (a hidden subcategory's articles appear on its
+/// own page only, not in its parents' lists).
+pub(crate) fn category_tree(category: CategoryId) -> Query {
+    Query::new(
+        "category_tree",
+        "WITH RECURSIVE tree(id) AS (
+             SELECT CAST($1 AS BIGINT)
+             UNION ALL
+             SELECT c.id FROM categories c JOIN tree t ON c.parent_id = t.id
+             WHERE c.status = 'active'
+         )
+         SELECT id FROM tree",
+        vec![category.into()],
+    )
+}
+
+/// Categories a listing walks at once: SQLite refuses a compound SELECT of more than 500
+/// parts; a bigger tree is listed by the slower single walk ([`tree_scan`]).
+const TREE_MAX: usize = 100;
+
+/// Public articles listed in any of `tree` (ids from `$first` on), newest first: one index
+/// walk of `article_categories` per category, each stopping after `$2` rows, merged without
+/// duplicates (an article may be listed in several). `$1` is now.
+fn tree_union(tree: &[CategoryId], first: usize) -> String {
+    tree.iter()
+        .enumerate()
+        .map(|(i, _)| {
+            format!(
+                concat!(
+                    "SELECT * FROM (SELECT ",
+                    summary_columns!(),
+                    " FROM article_categories ac JOIN articles a ON a.id = ac.article_id
+                     WHERE ac.category_id = ${} AND ac.status = 'published' AND ac.publish_at <= $1 AND ",
+                    reachable!(),
+                    " ORDER BY ac.publish_at DESC, ac.article_id DESC LIMIT $2) b{}"
+                ),
+                i + first,
+                i
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" UNION ")
+}
+
+/// [`tree_union`]'s rows for a tree too big for it: every public article newest first,
+/// checking its categories (a walk that grows with the archive; trees this big are rare).
+macro_rules! tree_scan {
     () => {
         concat!(
             "WITH RECURSIVE tree(id) AS (
@@ -100,38 +157,65 @@ macro_rules! in_category_tree {
     };
 }
 
-/// A page of [`in_category_tree!`], newest first.
+/// A page of the public articles listed in `tree` (a category first, then its listed
+/// descendants: [`category_tree`]), newest first.
 pub(crate) fn category_articles(
-    category: CategoryId,
+    tree: &[CategoryId],
     now: UnixTime,
     limit: i64,
     offset: i64,
 ) -> Query {
+    let (limit, offset) = (limit.clamp(0, PAGE_MAX), offset.max(0));
+    if tree.len() > TREE_MAX {
+        return Query::new(
+            "category_articles_scan",
+            concat!(
+                tree_scan!(),
+                " ORDER BY a.publish_at DESC, a.id DESC LIMIT $3 OFFSET $4"
+            ),
+            vec![now.into(), tree[0].into(), limit.into(), offset.into()],
+        );
+    }
+    let mut values = vec![
+        now.into(),
+        (offset + limit).into(),
+        limit.into(),
+        offset.into(),
+    ];
+    values.extend(tree.iter().map(|&id| Value::from(id)));
     Query::new(
         "category_articles",
-        concat!(
-            in_category_tree!(),
-            " ORDER BY a.publish_at DESC, a.id DESC LIMIT $3 OFFSET $4"
+        format!(
+            "{} ORDER BY publish_at DESC, id DESC LIMIT $3 OFFSET $4",
+            tree_union(tree, 5)
         ),
-        vec![
-            now.into(),
-            category.into(),
-            limit.clamp(0, PAGE_MAX).into(),
-            offset.max(0).into(),
-        ],
+        values,
     )
 }
 
 /// How many rows [`category_articles`] has, counting no further than `at_most`.
-pub(crate) fn category_count(category: CategoryId, now: UnixTime, at_most: i64) -> Query {
+pub(crate) fn category_count(tree: &[CategoryId], now: UnixTime, at_most: i64) -> Query {
+    let at_most = at_most.max(0);
+    if tree.len() > TREE_MAX {
+        return Query::new(
+            "category_count_scan",
+            concat!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM (",
+                tree_scan!(),
+                " LIMIT $3) counted"
+            ),
+            vec![now.into(), tree[0].into(), at_most.into()],
+        );
+    }
+    let mut values = vec![now.into(), at_most.into()];
+    values.extend(tree.iter().map(|&id| Value::from(id)));
     Query::new(
         "category_count",
-        concat!(
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM (",
-            in_category_tree!(),
-            " LIMIT $3) counted"
+        format!(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT id FROM ({}) u LIMIT $2) counted",
+            tree_union(tree, 3)
         ),
-        vec![now.into(), category.into(), at_most.max(0).into()],
+        values,
     )
 }
 
@@ -302,13 +386,8 @@ impl Store {
             return pool.run(move |c| reader::all(c, &q)).await;
         }
         let rows = with_db!(self, |p| {
-            let mut x = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(q.sql.to_string()));
-            for v in &q.values {
-                x = match v {
-                    Value::Int(i) => x.bind(*i),
-                    Value::Text(t) => x.bind(t.as_str()),
-                };
-            }
+            let x = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(q.sql.to_string()));
+            let x = bind_values!(x, q);
             x.fetch_all(p).await
         })?;
         Ok(rows)
@@ -335,7 +414,13 @@ impl Store {
         Ok(rows.into_iter().map(|(t,)| t).collect())
     }
 
-    /// Public articles listed in a category or any of its descendants, newest first.
+    /// A category and its listed descendants.
+    async fn tree(&self, category_id: CategoryId) -> Result<Vec<CategoryId>> {
+        let rows: Vec<(i64,)> = self.fetch_all(category_tree(category_id)).await?;
+        Ok(tree_ids(rows))
+    }
+
+    /// Public articles listed in a category or any of its listed descendants, newest first.
     pub async fn category_articles(
         &self,
         category_id: CategoryId,
@@ -343,8 +428,10 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<ArticleSummary>> {
-        self.fetch_all(category_articles(category_id, now, limit, offset))
-            .await
+        Ok(self
+            .category_listing(category_id, now, 0, limit, offset)
+            .await?
+            .articles)
     }
 
     /// How many public articles [`Store::category_articles`] would list, counting no further
@@ -355,8 +442,10 @@ impl Store {
         now: UnixTime,
         at_most: i64,
     ) -> Result<i64> {
-        self.fetch_count(category_count(category_id, now, at_most))
-            .await
+        Ok(self
+            .category_listing(category_id, now, at_most, 0, 0)
+            .await?
+            .counted)
     }
 
     /// The newest public articles whose main category is listed (not hidden).
@@ -494,8 +583,8 @@ impl Store {
         )
     }
 
-    /// A category page: its public articles counted up to `at_most`, and `limit` of them from
-    /// `offset`, newest first.
+    /// A category page: its public articles (its own and its listed descendants') counted
+    /// up to `at_most` (none counted when 0), and `limit` of them from `offset`, newest first.
     pub async fn category_listing(
         &self,
         category_id: CategoryId,
@@ -507,19 +596,121 @@ impl Store {
         if let Some(pool) = &self.read {
             return pool
                 .run(move |c| {
-                    let counted =
-                        reader::first::<(i64,)>(c, &category_count(category_id, now, at_most))?
-                            .map_or(0, |(n,)| n);
-                    let articles =
-                        reader::all(c, &category_articles(category_id, now, limit, offset))?;
+                    let tree = tree_ids(reader::all(c, &category_tree(category_id))?);
+                    let counted = if at_most > 0 {
+                        reader::first::<(i64,)>(c, &category_count(&tree, now, at_most))?
+                            .map_or(0, |(n,)| n)
+                    } else {
+                        0
+                    };
+                    let articles = if limit > 0 {
+                        reader::all(c, &category_articles(&tree, now, limit, offset))?
+                    } else {
+                        Vec::new()
+                    };
                     Ok(CategoryListing { counted, articles })
                 })
                 .await;
         }
-        let (counted, articles) = tokio::try_join!(
-            self.category_article_count(category_id, now, at_most),
-            self.category_articles(category_id, now, limit, offset),
-        )?;
+        let tree = self.tree(category_id).await?;
+        let counted = async {
+            if at_most > 0 {
+                self.fetch_count(category_count(&tree, now, at_most)).await
+            } else {
+                Ok(0)
+            }
+        };
+        let articles = async {
+            if limit > 0 {
+                self.fetch_all(category_articles(&tree, now, limit, offset))
+                    .await
+            } else {
+                Ok(Vec::new())
+            }
+        };
+        let (counted, articles) = tokio::try_join!(counted, articles)?;
         Ok(CategoryListing { counted, articles })
+    }
+}
+
+/// The ids [`category_tree`] answers, the category itself first.
+fn tree_ids(rows: Vec<(i64,)>) -> Vec<CategoryId> {
+    rows.into_iter().map(|(id,)| CategoryId::new(id)).collect()
+}
+
+/// Sample values for [`reader_queries`]: what a reader page would ask about.
+#[derive(Clone, Debug)]
+pub struct PlanSample<'a> {
+    /// The instant.
+    pub now: UnixTime,
+    /// An article page's article.
+    pub article: &'a Article,
+    /// A category with its listed descendants, the category first.
+    pub tree: &'a [CategoryId],
+    /// A tag's id.
+    pub tag: i64,
+    /// An author page's segment.
+    pub author: &'a str,
+}
+
+/// Every query reader pages (article, home, category, tag and author pages, feeds and
+/// sitemaps) run, with `s`'s values: what the query-plan test checks never scans the
+/// articles table whole.
+pub fn reader_queries(s: &PlanSample<'_>) -> Vec<Query> {
+    use crate::listings::{self, Listing};
+    let keys = ["k1".to_owned(), "k2".to_owned()];
+    let mut out = vec![
+        article(s.article.id),
+        article_tags(s.article.id),
+        related(s.article, s.now, 5),
+        media_by_keys(&keys),
+        latest(s.now, 10),
+        per_category(s.tree, s.now, 5),
+        category_tree(s.tree[0]),
+        category_articles(s.tree, s.now, 20, 0),
+        category_articles(s.tree, s.now, 20, 980),
+        category_count(s.tree, s.now, 101),
+        listings::sitemap_articles(s.now, 1, 50_000),
+        listings::published_since(s.now, s.now.minus(2 * 86_400), 1000),
+        listings::tag_by_slug("thu"),
+        listings::sitemap_tags(s.now, 50_000),
+    ];
+    for l in [Listing::Tag(s.tag), Listing::Author(s.author.to_owned())] {
+        out.push(l.articles(s.now, 20, 0));
+        out.push(l.count(s.now, 101));
+        out.push(l.author(s.now));
+    }
+    out
+}
+
+impl Store {
+    /// The plan the database would run `q` with, one line per step: SQLite's
+    /// `EXPLAIN QUERY PLAN` details, PostgreSQL's `EXPLAIN` with sequential scans priced out
+    /// (so a small test table does not hide a missing index).
+    pub async fn query_plan(&self, q: &Query) -> Result<Vec<String>> {
+        match &self.db {
+            crate::Db::Sqlite(p) => {
+                let x = sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(format!(
+                    "EXPLAIN QUERY PLAN {}",
+                    q.sql
+                )));
+                let x = bind_values!(x, q);
+                Ok(x.fetch_all(p).await?.into_iter().map(|r| r.3).collect())
+            }
+            crate::Db::Postgres(p) => {
+                let mut tx = p.begin().await?;
+                sqlx::query("SET LOCAL enable_seqscan = off")
+                    .execute(&mut *tx)
+                    .await?;
+                let x = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(format!(
+                    "EXPLAIN {}",
+                    q.sql
+                )));
+                let x = bind_values!(x, q);
+                let lines = x.fetch_all(&mut *tx).await?;
+                tx.rollback().await?;
+                Ok(lines)
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@ mod categories;
 mod changes;
 mod errors;
 mod helpers;
+mod plans;
 mod races;
 mod schema;
 mod transactions;

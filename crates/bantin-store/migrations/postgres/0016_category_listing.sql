@@ -1,0 +1,23 @@
+-- Category pages walk one index per category of the tree, newest first, instead of every
+-- article newest first checking its categories (which grew with the archive, and with the
+-- page number). article_categories carries its article's status and publish time for that:
+-- the INSERT fills them, this trigger keeps them in step. Keep the other flavour's
+-- 0016_category_listing.sql in step.
+ALTER TABLE article_categories
+    ADD COLUMN status TEXT NOT NULL DEFAULT '',
+    ADD COLUMN publish_at BIGINT NOT NULL DEFAULT 0;
+UPDATE article_categories ac SET status = a.status, publish_at = a.publish_at
+  FROM articles a WHERE a.id = ac.article_id;
+CREATE INDEX article_categories_listing
+    ON article_categories(category_id, status, publish_at, article_id);
+CREATE FUNCTION article_categories_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE article_categories SET status = NEW.status, publish_at = NEW.publish_at
+     WHERE article_id = NEW.id;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER article_categories_follow AFTER UPDATE OF status, publish_at ON articles
+    FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.publish_at IS DISTINCT FROM NEW.publish_at)
+    EXECUTE FUNCTION article_categories_follow();
