@@ -144,8 +144,8 @@ macro_rules! write_links {
             std::iter::once($a.category_id).chain($a.extra_category_ids.iter().copied())
         {
             sqlx::query(
-                "INSERT INTO article_categories (article_id, category_id, status, publish_at)
-                 SELECT a.id, $2, a.status, a.publish_at FROM articles a WHERE a.id = $1
+                "INSERT INTO article_categories (article_id, category_id, status, publish_at, expire_at)
+                 SELECT a.id, $2, a.status, a.publish_at, a.expire_at FROM articles a WHERE a.id = $1
                  ON CONFLICT (article_id, category_id) DO NOTHING",
             )
             .bind($id)

@@ -111,22 +111,19 @@ pub(crate) fn category_tree(category: CategoryId) -> Query {
 /// parts; a bigger tree is listed by the slower single walk ([`tree_scan`]).
 const TREE_MAX: usize = 100;
 
-/// Public articles listed in any of `tree` (ids from `$first` on), newest first: one index
-/// walk of `article_categories` per category, each stopping after `$2` rows, merged without
-/// duplicates (an article may be listed in several). `$1` is now.
+/// The ids and publish times of public articles listed in any of `tree` (ids from `$first`
+/// on), for the caller to order: one walk of the covering index per category, each stopping
+/// after `$2` rows, merged without duplicates (an article may be listed in several). `$1` is
+/// now. No article row is read.
 fn tree_union(tree: &[CategoryId], first: usize) -> String {
     tree.iter()
         .enumerate()
         .map(|(i, _)| {
             format!(
-                concat!(
-                    "SELECT * FROM (SELECT ",
-                    summary_columns!(),
-                    " FROM article_categories ac JOIN articles a ON a.id = ac.article_id
-                     WHERE ac.category_id = ${} AND ac.status = 'published' AND ac.publish_at <= $1 AND ",
-                    reachable!(),
-                    " ORDER BY ac.publish_at DESC, ac.article_id DESC LIMIT $2) b{}"
-                ),
+                "SELECT * FROM (SELECT ac.article_id, ac.publish_at FROM article_categories ac
+                 WHERE ac.category_id = ${} AND ac.status = 'published' AND ac.publish_at <= $1
+                   AND (ac.expire_at IS NULL OR ac.expire_at > $1)
+                 ORDER BY ac.publish_at DESC, ac.article_id DESC LIMIT $2) b{}",
                 i + first,
                 i
             )
@@ -183,10 +180,20 @@ pub(crate) fn category_articles(
         offset.into(),
     ];
     values.extend(tree.iter().map(|&id| Value::from(id)));
+    // The page's ids are chosen from the index alone; then only their rows are read
+    // (CROSS JOIN keeps SQLite in that order).
     Query::new(
         "category_articles",
         format!(
-            "{} ORDER BY publish_at DESC, id DESC LIMIT $3 OFFSET $4",
+            concat!(
+                "SELECT ",
+                summary_columns!(),
+                " FROM (SELECT article_id FROM ({}) u
+                       ORDER BY publish_at DESC, article_id DESC LIMIT $3 OFFSET $4) p
+                 CROSS JOIN articles a WHERE a.id = p.article_id AND ",
+                reachable!(),
+                " ORDER BY a.publish_at DESC, a.id DESC"
+            ),
             tree_union(tree, 5)
         ),
         values,
@@ -212,7 +219,7 @@ pub(crate) fn category_count(tree: &[CategoryId], now: UnixTime, at_most: i64) -
     Query::new(
         "category_count",
         format!(
-            "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT id FROM ({}) u LIMIT $2) counted",
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT article_id FROM ({}) u LIMIT $2) counted",
             tree_union(tree, 3)
         ),
         values,

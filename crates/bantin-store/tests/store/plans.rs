@@ -1,8 +1,8 @@
 //! Reader pages must cost the same on ten thousand articles as on a million: no query a
 //! reader page runs may scan the articles table whole. Read from each database's own
 //! planner (`EXPLAIN QUERY PLAN` on SQLite; `EXPLAIN` with sequential scans priced out on
-//! PostgreSQL). Also: category listings follow status and publish-time changes, which reach
-//! their index through a trigger.
+//! PostgreSQL). Also: category listings follow status, publish and expiry changes, which
+//! reach their index through a trigger.
 
 use bantin_core::{ArticleStatus, CategoryStatus, Slug};
 use bantin_store::{NewCategory, PlanSample, reader_queries};
@@ -210,5 +210,21 @@ async fn category_listings_follow_status_and_publish_time() {
     assert_eq!(
         listed(db.store.category_articles(c, NOW, 10, 0).await.unwrap()),
         vec![first]
+    );
+    // Expired: gone too.
+    db.raw
+        .execute("UPDATE articles SET expire_at = 1600000000 WHERE title = 'Bài một'")
+        .await
+        .unwrap();
+    assert!(
+        db.store
+            .category_articles(c, NOW, 10, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        db.store.category_article_count(c, NOW, 10).await.unwrap(),
+        0
     );
 }
