@@ -4,7 +4,7 @@
 //! PostgreSQL). Also: category listings follow status, publish and expiry changes, which
 //! reach their index through a trigger.
 
-use bantin_core::{ArticleStatus, CategoryStatus, Slug};
+use bantin_core::{ArticleId, ArticleStatus, CategoryId, CategoryStatus, Slug};
 use bantin_store::{NewCategory, PlanSample, reader_queries};
 
 use crate::helpers::{NOW, TestDb, article, category};
@@ -128,103 +128,71 @@ async fn no_reader_page_query_scans_the_articles_table() {
     );
 }
 
+/// The ids category `c` lists at [`NOW`], and how many it counts.
+async fn listing(db: &TestDb, c: CategoryId) -> (Vec<ArticleId>, i64) {
+    let ids = db
+        .store
+        .category_articles(c, NOW, 10, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
+    (
+        ids,
+        db.store.category_article_count(c, NOW, 10).await.unwrap(),
+    )
+}
+
+/// Moves `id` between two statuses through the store.
+async fn set_status(db: &TestDb, id: ArticleId, from: ArticleStatus, to: ArticleStatus) {
+    let mut tx = db.store.begin().await.unwrap();
+    tx.set_article_status(id, from, to, "", None, NOW)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
 #[tokio::test]
-async fn category_listings_follow_status_and_publish_time() {
+async fn category_listings_follow_status_publish_and_expiry() {
     let db = TestDb::new(2).await;
     let mut tx = db.store.begin().await.unwrap();
     let c = category(&mut tx, "thoi-su").await;
     let first = article(&mut tx, c, "Bài một").await;
     let second = article(&mut tx, c, "Bài hai").await;
     tx.commit().await.unwrap();
-    let listed =
-        |v: Vec<bantin_store::ArticleSummary>| v.into_iter().map(|a| a.id).collect::<Vec<_>>();
-    let both = listed(db.store.category_articles(c, NOW, 10, 0).await.unwrap());
-    assert_eq!(both.len(), 2);
-    assert_eq!(
-        db.store.category_article_count(c, NOW, 10).await.unwrap(),
-        2
-    );
+    // Same publish time: the higher id first.
+    assert_eq!(listing(&db, c).await, (vec![second, first], 2));
 
-    // Unpublished: gone from the listing and its count.
-    let mut tx = db.store.begin().await.unwrap();
-    tx.set_article_status(
-        first,
-        ArticleStatus::Published,
-        ArticleStatus::Unpublished,
-        "",
-        None,
-        NOW,
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    assert_eq!(
-        listed(db.store.category_articles(c, NOW, 10, 0).await.unwrap()),
-        vec![second]
-    );
-    assert_eq!(
-        db.store.category_article_count(c, NOW, 10).await.unwrap(),
-        1
-    );
+    use ArticleStatus::{Published, Unpublished};
+    set_status(&db, first, Published, Unpublished).await;
+    assert_eq!(listing(&db, c).await, (vec![second], 1));
+    set_status(&db, first, Unpublished, Published).await;
+    assert_eq!(listing(&db, c).await, (vec![second, first], 2));
 
-    // Published again: back, in publish-time order.
-    let mut tx = db.store.begin().await.unwrap();
-    tx.set_article_status(
-        first,
-        ArticleStatus::Unpublished,
-        ArticleStatus::Published,
-        "",
-        None,
-        NOW,
-    )
-    .await
-    .unwrap();
-    tx.commit().await.unwrap();
-    let mut again = listed(db.store.category_articles(c, NOW, 10, 0).await.unwrap());
-    again.sort();
-    assert_eq!(again, vec![first, second]);
-
-    // A publish time changed behind the store's back (as any later write path would) moves
-    // the article in the listing: the trigger keeps the listing index in step.
-    db.raw
-        .execute("UPDATE articles SET publish_at = publish_at + 60 WHERE title = 'Bài một'")
-        .await
-        .unwrap();
-    assert_eq!(
-        listed(db.store.category_articles(c, NOW, 10, 0).await.unwrap()),
-        vec![first, second]
-    );
-    db.raw
-        .execute("UPDATE articles SET publish_at = publish_at - 120 WHERE title = 'Bài một'")
-        .await
-        .unwrap();
-    assert_eq!(
-        listed(db.store.category_articles(c, NOW, 10, 0).await.unwrap()),
-        vec![second, first]
-    );
-    // Scheduled in the future: not listed yet.
-    db.raw
-        .execute("UPDATE articles SET publish_at = 1800000000 WHERE title = 'Bài hai'")
-        .await
-        .unwrap();
-    assert_eq!(
-        listed(db.store.category_articles(c, NOW, 10, 0).await.unwrap()),
-        vec![first]
-    );
-    // Expired: gone too.
-    db.raw
-        .execute("UPDATE articles SET expire_at = 1600000000 WHERE title = 'Bài một'")
-        .await
-        .unwrap();
-    assert!(
-        db.store
-            .category_articles(c, NOW, 10, 0)
-            .await
-            .unwrap()
-            .is_empty()
-    );
-    assert_eq!(
-        db.store.category_article_count(c, NOW, 10).await.unwrap(),
-        0
-    );
+    // Times changed behind the store's back (as any later write path might) reach the
+    // listing too: the trigger keeps its index in step.
+    for (sql, expected) in [
+        (
+            "UPDATE articles SET publish_at = publish_at + 60 WHERE title = 'Bài một'",
+            (vec![first, second], 2),
+        ),
+        (
+            "UPDATE articles SET publish_at = publish_at - 120 WHERE title = 'Bài một'",
+            (vec![second, first], 2),
+        ),
+        // Scheduled in the future: not listed yet.
+        (
+            "UPDATE articles SET publish_at = 1800000000 WHERE title = 'Bài hai'",
+            (vec![first], 1),
+        ),
+        // Expired: gone.
+        (
+            "UPDATE articles SET expire_at = 1600000000 WHERE title = 'Bài một'",
+            (vec![], 0),
+        ),
+    ] {
+        db.raw.execute(sql).await.unwrap();
+        assert_eq!(listing(&db, c).await, expected, "{sql}");
+    }
 }
