@@ -39,18 +39,19 @@ WITHIN = 1.0  # seconds a change may take to show
 VOTE_EVERY, EDIT_EVERY, NEW_EVERY = 0.5, 10.0, 60.0
 
 
-def get(url, headers=None):
+def get(url, headers=None, timeout=10):
     """Status and text of a GET; error statuses are answers too."""
     req = urllib.request.Request(url, headers=headers or {})
     try:
-        with urllib.request.urlopen(req, timeout=10) as res:
+        with urllib.request.urlopen(req, timeout=timeout) as res:
             return res.status, res.read().decode("utf-8")
     except urllib.error.HTTPError as e:
         return e.code, e.read().decode("utf-8", "replace")
 
 
 def locs(url):
-    _, text = get(url)
+    status, text = get(url, timeout=300)  # large sitemaps on a busy host
+    assert status == 200, f"{url}: {status}"
     return [e.text for e in ET.fromstring(text).iter(SITEMAP + "loc")]
 
 

@@ -65,6 +65,10 @@ BANTIN_LOG=warn $BIN serve --data "$DATA" --listen "127.0.0.1:$P" >/dev/null &
 PIDS+=($!); wait_up "http://127.0.0.1:$P/healthz"; kill "${PIDS[-1]}"; wait "${PIDS[-1]}" 2>/dev/null || true
 echo "== adding $ARTICLES synthetic articles"
 $BIN demo --data "$DATA" --articles "$ARTICLES" >/dev/null
+# A deployed site's search index is current; a server finding it behind rebuilds it in the
+# background, which would run through the measurement.
+echo "== search index"
+BANTIN_LOG=error $BIN reindex --data "$DATA" >/dev/null
 TOKEN=$($BIN token create admin --data "$DATA" --name traffic-bench | grep -o 'bantin_[0-9a-f]*')
 
 # 2. bantin as deployed: page cache on (default budget), behind one trusted proxy.
@@ -100,6 +104,7 @@ wait_up "http://127.0.0.1:$NP/"
 
 WRK=(wrk -t"$THREADS" -c"$CONNECTIONS" --latency -s bench/traffic.lua)
 ARGS=(-- "$WORK/paths.txt" "$SEED")
+load() { cut -d' ' -f1-3 /proc/loadavg; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 metric() { curl -fsS "$URL/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 summary() { # name wrk-output -> name|rps|p50|p99|errors|requests
@@ -124,13 +129,14 @@ TICKS0=$(ticks "$BANTIN_PID")
 python3 bench/traffic.py write "$URL" "$TOKEN" "$WORK/paths.txt" "$DURATION" "$SEED" > "$WORK/writer.json" &
 WRITER=$!; PIDS+=($WRITER)
 OUT=$("${WRK[@]}" -d"${DURATION}s" "$URL" "${ARGS[@]}")
-TICKS1=$(ticks "$BANTIN_PID")
+TICKS1=$(ticks "$BANTIN_PID"); LOAD=$(load)
 HITS1=$(metric bantin_page_cache_hits_total); MISSES1=$(metric bantin_page_cache_misses_total)
 wait "$WRITER"
 BANTIN_ROW=$(summary "bantin, page cache, with writers" "$OUT")
 ENTRIES=$(metric bantin_page_cache_entries); BYTES=$(metric bantin_page_cache_bytes)
 BUDGET=$(metric bantin_page_cache_max_bytes)
 HWM=$(awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$BANTIN_PID/status")
+RSS=$(awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$BANTIN_PID/status")
 
 # Figures.
 TICK=$(getconf CLK_TCK)
@@ -162,7 +168,7 @@ for r in "$NGINX_ROW" "$BANTIN_ROW"; do
   TABLE+=$'\n'"| $name | $rps | $ratio | $p50 | $p99 | $errs | $reqs |"
 done
 MACHINE="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME")"
-FIGURES="Page cache over the measured run: hit ratio ${HIT_RATIO} % ($((HITS1 - HITS0)) hits, $((MISSES1 - MISSES0)) misses); at the end it held ${ENTRIES} pages in $((BYTES / 1048576)) MiB of its $((BUDGET / 1048576)) MiB budget. bantin peak RSS (VmHWM) ${HWM} MiB; server CPU time ${CPU} ms per request (utime + stime over the measured run, divided by wrk's requests; the writers' few hundred requests are included in the time). Stale pages and writer errors: $(cut -d' ' -f1 <<<"$STALE") and $(cut -d' ' -f2 <<<"$STALE")."
+FIGURES="Page cache over the measured run: hit ratio ${HIT_RATIO} % ($((HITS1 - HITS0)) hits, $((MISSES1 - MISSES0)) misses); at the end it held ${ENTRIES} pages in $((BYTES / 1048576)) MiB of its $((BUDGET / 1048576)) MiB budget. bantin peak RSS (VmHWM) ${HWM} MiB, ${RSS} MiB at the end; server CPU time ${CPU} ms per request (utime + stime over the measured run, divided by wrk's requests; the writers' few hundred requests are included in the time). Stale pages and writer errors: $(cut -d' ' -f1 <<<"$STALE") and $(cut -d' ' -f2 <<<"$STALE"). Load average at the end of the run: $LOAD (the host is shared)."
 echo
 echo "$TABLE"
 echo
