@@ -124,6 +124,7 @@ pub(crate) async fn layer(
     let now = state.now();
     if let Some(page) = cache.pages().get(&key).await {
         if cache.is_current(&page) {
+            cache.count_hit();
             if let Some(id) = page.article {
                 state.views().record_visit(
                     ip.0,
@@ -139,6 +140,7 @@ pub(crate) async fn layer(
 
     // A miss. Concurrent misses of one page wait for a single render instead of all
     // rendering it (a cold cache under a spike would otherwise render it hundreds of times).
+    cache.count_miss();
     let headers = req.headers().clone();
     // The cache makes its own compressed copies; the layers inside must hand it plain HTML.
     let mut req = req;

@@ -109,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sitemap-sections.xml", get(pages::feeds::sitemap_sections))
         .route("/robots.txt", get(pages::feeds::robots))
         .route("/healthz", get(pages::other::healthz))
+        .route("/metrics", get(pages::other::metrics))
         .route("/search", get(pages::search::search))
         .route("/api/v1/search", get(pages::search::search_json))
         .route("/assets/{file}", get(pages::other::asset))

@@ -103,6 +103,27 @@ pub struct PageCache {
     /// Sequence number of the last purge of everything.
     cleared: AtomicU64,
     prune: Mutex<Instant>,
+    /// Requests answered from a current entry.
+    hits: AtomicU64,
+    /// Cacheable requests that found no current entry (they rendered the page, or waited for
+    /// another request's render of it).
+    misses: AtomicU64,
+    max_bytes: u64,
+}
+
+/// What the cache holds and how well it serves, for `/metrics`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheStats {
+    /// Requests answered from a current entry.
+    pub hits: u64,
+    /// Cacheable requests that found none.
+    pub misses: u64,
+    /// Entries held, current or not.
+    pub entries: u64,
+    /// Their weight as counted against the budget (bodies in all three encodings).
+    pub bytes: u64,
+    /// The budget.
+    pub max_bytes: u64,
 }
 
 impl PageCache {
@@ -126,6 +147,31 @@ impl PageCache {
             seq: AtomicU64::new(1),
             cleared: AtomicU64::new(0),
             prune: Mutex::new(Instant::now()),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            max_bytes,
+        }
+    }
+
+    /// Counts a request answered from memory.
+    pub fn count_hit(&self) {
+        self.hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counts a cacheable request that had to render (or wait for a render).
+    pub fn count_miss(&self) {
+        self.misses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Counters and size (after pending maintenance).
+    pub async fn stats(&self) -> CacheStats {
+        let entries = self.entry_count().await;
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            entries,
+            bytes: self.pages.weighted_size(),
+            max_bytes: self.max_bytes,
         }
     }
 

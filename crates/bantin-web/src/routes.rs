@@ -57,9 +57,12 @@ pub fn is_api(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/")
 }
 
-/// Paths that never need the session: static files and the health check.
+/// Paths that never need the session: static files, the health check and the counters.
 pub fn is_static(path: &str) -> bool {
-    path.starts_with("/assets/") || path.starts_with("/media/") || path == "/healthz"
+    path.starts_with("/assets/")
+        || path.starts_with("/media/")
+        || path == "/healthz"
+        || path == "/metrics"
 }
 
 /// Requests that are sign-in attempts (the stricter per-address limit).

@@ -1,6 +1,7 @@
 //! The rendered-page cache: fast answers that are never stale after a change.
 
 use bantin_core::{ArticleStatus, CategoryStatus, Slug};
+use bantin_web::WebSettings;
 
 use crate::helpers::*;
 
@@ -536,4 +537,44 @@ async fn an_edit_purges_the_pages_that_show_the_article() {
             "{u} does not show the article"
         );
     }
+}
+
+/// The value of a metric in `/metrics`.
+async fn metric(app: &TestApp, name: &str) -> u64 {
+    let res = app.get("/metrics").await;
+    assert_eq!(res.status, 200);
+    assert_eq!(res.header("cache-control"), Some("no-store"));
+    res.body
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .unwrap_or_else(|| panic!("{name} in {}", res.body))
+        .parse()
+        .unwrap()
+}
+
+/// `/metrics` counts hits and misses of cacheable pages only, and says what the cache holds.
+#[tokio::test]
+async fn page_cache_hits_and_misses_are_counted_in_metrics() {
+    let app = TestApp::with_demo().await;
+    let (_, url) = app.seed().await;
+    let (hits, misses) = (
+        metric(&app, "bantin_page_cache_hits_total").await,
+        metric(&app, "bantin_page_cache_misses_total").await,
+    );
+    app.get(&url).await;
+    app.get(&url).await;
+    app.get(&format!("{url}?utm_source=x")).await;
+    app.get("/healthz").await;
+    app.get("/api/v1/categories").await;
+    assert_eq!(metric(&app, "bantin_page_cache_hits_total").await, hits + 2);
+    assert_eq!(
+        metric(&app, "bantin_page_cache_misses_total").await,
+        misses + 1
+    );
+    assert!(metric(&app, "bantin_page_cache_entries").await >= 1);
+    assert!(metric(&app, "bantin_page_cache_bytes").await > 0);
+    assert_eq!(
+        metric(&app, "bantin_page_cache_max_bytes").await,
+        WebSettings::default().page_cache_bytes
+    );
 }
