@@ -92,7 +92,10 @@ pub(crate) struct Assets {
 pub(crate) fn gzip(data: &[u8]) -> Bytes {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     enc.write_all(data).expect("writing to a Vec cannot fail");
-    Bytes::from(enc.finish().expect("writing to a Vec cannot fail"))
+    let mut out = enc.finish().expect("writing to a Vec cannot fail");
+    // Cached for long: keep no spare capacity (the page cache weighs lengths).
+    out.shrink_to_fit();
+    Bytes::from(out)
 }
 
 pub(crate) fn brotli(data: &[u8], quality: u32) -> Bytes {
@@ -101,6 +104,7 @@ pub(crate) fn brotli(data: &[u8], quality: u32) -> Bytes {
         let mut w = brotli::CompressorWriter::new(&mut out, 4096, quality, 22);
         w.write_all(data).expect("writing to a Vec cannot fail");
     }
+    out.shrink_to_fit();
     Bytes::from(out)
 }
 

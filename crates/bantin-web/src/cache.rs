@@ -224,7 +224,9 @@ async fn store(seq: u64, now: UnixTime, res: Response) -> Result<Arc<CachedPage>
             content_type,
             gzip: gzip(&bytes),
             brotli: brotli(&bytes, 5),
-            identity: bytes,
+            // The rendered body may sit in a buffer up to twice its length (it grew while
+            // rendering); the cache weighs lengths, so it keeps an exact copy.
+            identity: bytes::Bytes::copy_from_slice(&bytes),
             article,
         })
     })

@@ -85,16 +85,20 @@ pub(crate) async fn limit_posts(
     res
 }
 
-/// After a POST that changed something, waits until this process's caches reflect it, so
-/// the page the user is sent to next shows their change.
+/// After a request that may have changed something (a form's POST, the API's PUT, PATCH and
+/// DELETE), waits until this process's caches reflect it, so the page fetched next shows the
+/// change.
 pub(crate) async fn settle_writes(
     State(state): State<AppState>,
     req: Request,
     next: Next,
 ) -> Response {
-    let post = req.method() == Method::POST;
+    let write = matches!(
+        *req.method(),
+        Method::POST | Method::PUT | Method::PATCH | Method::DELETE
+    );
     let res = next.run(req).await;
-    if post {
+    if write {
         state.settle().await;
     }
     res
