@@ -374,6 +374,7 @@ pub(crate) struct ArticleForm {
     image_url: String,
     image_alt: String,
     image_caption: String,
+    meta_description: String,
     publish_at: String,
     expire_at: String,
     expiry_action: String,
@@ -433,6 +434,7 @@ impl ArticleForm {
             image_url: a.image_url.clone().unwrap_or_default(),
             image_alt: a.image_alt.clone(),
             image_caption: a.image_caption.clone(),
+            meta_description: a.meta_description.clone(),
             publish_at: format_local_input(a.publish_at, zone),
             expire_at: a
                 .expire_at
@@ -477,6 +479,7 @@ impl ArticleForm {
             image_url: &self.image_url,
             image_alt: &self.image_alt,
             image_caption: &self.image_caption,
+            meta_description: &self.meta_description,
             publish_at: if self.publish_at.trim().is_empty() {
                 Some(state.now())
             } else {

@@ -60,6 +60,8 @@ pub(crate) struct ArticleOut {
     image_url: Option<String>,
     image_alt: String,
     image_caption: String,
+    /// What search engines and shares show; empty: the lead.
+    meta_description: String,
     author: String,
     source: String,
     /// draft, pending, rejected, scheduled, published, unpublished, archived or trash.
@@ -132,6 +134,11 @@ pub(crate) struct ArticleInput {
     image_alt: String,
     #[serde(default)]
     image_caption: String,
+    /// Plain text, one line, at most 300 characters, no `<` or `>`; shown by search engines
+    /// and shares instead of the lead. Empty: the lead.
+    #[serde(default)]
+    #[schema(max_length = 300)]
+    meta_description: String,
     /// RFC 3339; now when absent.
     #[schema(format = DateTime)]
     #[serde(default)]
@@ -186,6 +193,7 @@ impl ArticleInput {
             image_url: &self.image_url,
             image_alt: &self.image_alt,
             image_caption: &self.image_caption,
+            meta_description: &self.meta_description,
             publish_at: match &self.publish_at {
                 None => Some(now),
                 Some(s) => parse_time(s),
@@ -243,6 +251,7 @@ async fn article_out(state: &AppState, a: &Article) -> Result<ArticleOut, ApiErr
         image_url: a.image_url.clone(),
         image_alt: a.image_alt.clone(),
         image_caption: a.image_caption.clone(),
+        meta_description: a.meta_description.clone(),
         author: a.author.clone(),
         source: a.source.clone(),
         status: a.status().as_str().to_owned(),

@@ -776,3 +776,98 @@ async fn openapi_document_and_reference_page() {
     );
     let _ = ArticleStatus::Draft;
 }
+
+#[tokio::test]
+async fn a_meta_description_is_written_and_read_through_the_api() {
+    let app = TestApp::with_demo().await;
+    let cat = app.category("xay-dung-dang").await;
+    let chief = app.add_user("api-seo", Role::EditorInChief).await;
+    let token = app.token(chief, false).await;
+    let before = app.article_count().await;
+    for (bad, status) in [
+        (
+            json!("<script>x</script>"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (json!("a".repeat(301)), StatusCode::UNPROCESSABLE_ENTITY),
+        (json!("tab\u{0}null"), StatusCode::UNPROCESSABLE_ENTITY),
+        (json!(42), StatusCode::UNPROCESSABLE_ENTITY),
+        (json!(["x"]), StatusCode::UNPROCESSABLE_ENTITY),
+    ] {
+        let body = json!({ "title": "Mô tả", "category_id": cat.get(), "meta_description": bad })
+            .to_string();
+        let r = app
+            .api("POST", "/api/v1/articles", Some(&token), Some(&body), &[])
+            .await;
+        assert_eq!(r.status, status, "{bad}: {}", r.body);
+        if bad.is_string() {
+            assert_eq!(code(&r), "invalid_fields");
+            assert!(
+                json_of(&r)["error"]["fields"]["meta_description"].is_string(),
+                "{}",
+                r.body
+            );
+        } else {
+            assert_eq!(code(&r), "invalid_body");
+        }
+    }
+    assert_eq!(app.article_count().await, before, "nothing created");
+
+    let body = json!({
+        "title": "Mô tả qua API",
+        "category_id": cat.get(),
+        "lead": "Phần tóm tắt.",
+        "meta_description": "  Mô tả\nriêng cho chia sẻ.  ",
+    })
+    .to_string();
+    let r = app
+        .api("POST", "/api/v1/articles", Some(&token), Some(&body), &[])
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    let a = json_of(&r);
+    assert_eq!(a["meta_description"], "Mô tả riêng cho chia sẻ.");
+    let id = a["id"].as_i64().unwrap();
+    let p = format!("/api/v1/articles/{id}/publish");
+    let r = app.api("POST", &p, Some(&token), None, &[]).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    app.settle().await;
+    let read = json_of(
+        &app.api("GET", &format!("/api/v1/articles/{id}"), None, None, &[])
+            .await,
+    );
+    assert_eq!(read["meta_description"], "Mô tả riêng cho chia sẻ.");
+    let page = app.get(read["url"].as_str().unwrap()).await;
+    assert!(
+        page.body
+            .contains(r#"<meta name="description" content="Mô tả riêng cho chia sẻ.">"#),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(r#"content="Phần tóm tắt.""#));
+
+    // An update without it clears it: the lead describes the page again.
+    let edit = json!({
+        "title": "Mô tả qua API",
+        "category_id": cat.get(),
+        "lead": "Phần tóm tắt.",
+        "revision": read["revision"],
+    })
+    .to_string();
+    let r = app
+        .api(
+            "PUT",
+            &format!("/api/v1/articles/{id}"),
+            Some(&token),
+            Some(&edit),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(json_of(&r)["meta_description"], "");
+    app.settle().await;
+    let page = app.get(read["url"].as_str().unwrap()).await;
+    assert!(
+        page.body
+            .contains(r#"<meta name="description" content="Phần tóm tắt.">"#)
+    );
+}

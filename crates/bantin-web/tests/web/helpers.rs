@@ -373,6 +373,7 @@ impl TestApp {
             image_url: None,
             image_alt: String::new(),
             image_caption: String::new(),
+            meta_description: String::new(),
             author: "Người thử".to_owned(),
             source: String::new(),
             tags: vec![],

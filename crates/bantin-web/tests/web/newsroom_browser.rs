@@ -415,6 +415,7 @@ fn draft_in(category_id: CategoryId, title: &str, at: UnixTime) -> bantin_store:
         image_url: None,
         image_alt: String::new(),
         image_caption: String::new(),
+        meta_description: String::new(),
         author: "Phóng viên".to_owned(),
         source: String::new(),
         tags: vec![],

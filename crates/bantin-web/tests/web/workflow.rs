@@ -52,6 +52,7 @@ fn draft(title: &str, category_id: CategoryId, publish_at: UnixTime) -> NewArtic
         image_url: None,
         image_alt: String::new(),
         image_caption: String::new(),
+        meta_description: String::new(),
         author: "Phóng viên".to_owned(),
         source: String::new(),
         tags: vec![],
