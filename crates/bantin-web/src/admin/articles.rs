@@ -18,10 +18,10 @@ use bantin_store::{Article, ArticleFilter, ArticleOptions, ArticleSort, NewArtic
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::page::{Notice, refusal, render_status, stale};
+use super::page::{Notice, refusal, render_status, stale, stale_form};
 use crate::article_input::{self, ArticleFields, FieldErrors};
 use crate::auth::CurrentUser;
-use crate::extract::{CsrfForm, CsrfProtected, Parsed, user_of};
+use crate::extract::{CsrfForm, CsrfProtected, Parsed};
 use crate::layout::ser;
 use crate::{AppState, WebError};
 
@@ -400,16 +400,10 @@ impl CsrfProtected for ArticleForm {
 
     /// The form again, everything typed kept.
     async fn refused(self, state: &AppState, parts: &Parts) -> Response {
-        let Some(cu) = user_of(parts) else {
-            return WebError::Refused(StatusCode::FORBIDDEN, stale(state)).into_response();
+        let (cu, id, errors) = match stale_form::<ArticleId>(state, parts, "/admin/articles/") {
+            Ok(shown) => shown,
+            Err(plain) => return plain,
         };
-        let id = parts
-            .uri
-            .path()
-            .trim_start_matches("/admin/articles/")
-            .parse::<ArticleId>()
-            .ok();
-        let errors = BTreeMap::from([("form".to_owned(), stale(state))]);
         edit_page(state, cu, id, &self, &errors, StatusCode::FORBIDDEN, None)
             .await
             .unwrap_or_else(IntoResponse::into_response)

@@ -14,10 +14,10 @@ use bantin_store::{Category, Direction};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::page::{Notice, refusal, render_status, stale};
+use super::page::{Notice, refusal, render_status, stale_form};
 use crate::auth::CurrentUser;
 use crate::category_input::CategoryFields;
-use crate::extract::{CsrfForm, CsrfProtected, Parsed, user_of};
+use crate::extract::{CsrfForm, CsrfProtected, Parsed};
 use crate::layout::ser;
 use crate::{AppState, WebError};
 
@@ -126,16 +126,10 @@ impl CsrfProtected for CategoryForm {
 
     /// The form again, everything typed kept.
     async fn refused(self, state: &AppState, parts: &Parts) -> Response {
-        let Some(cu) = user_of(parts) else {
-            return WebError::Refused(StatusCode::FORBIDDEN, stale(state)).into_response();
+        let (cu, id, errors) = match stale_form::<CategoryId>(state, parts, "/admin/categories/") {
+            Ok(shown) => shown,
+            Err(plain) => return plain,
         };
-        let id = parts
-            .uri
-            .path()
-            .trim_start_matches("/admin/categories/")
-            .parse::<CategoryId>()
-            .ok();
-        let errors = BTreeMap::from([("form".to_owned(), stale(state))]);
         edit_page(state, cu, id, &self, &errors, StatusCode::FORBIDDEN, None)
             .await
             .unwrap_or_else(IntoResponse::into_response)
