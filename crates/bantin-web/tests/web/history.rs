@@ -36,17 +36,6 @@ async fn account(
         .unwrap();
 }
 
-async fn category(app: &TestApp, slug: &str) -> CategoryId {
-    app.store()
-        .categories()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.slug == slug)
-        .unwrap()
-        .id
-}
-
 /// The edit form's fields for `title` and `body` in category `category`.
 fn fields(category: &str, title: &str, body: &str) -> Vec<(String, String)> {
     [
