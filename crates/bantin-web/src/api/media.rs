@@ -22,8 +22,10 @@ use super::{ApiError, ErrorBody, cacheable, saved, time};
 use crate::AppState;
 use crate::extract::Parsed;
 
-/// Longest file name taken from the query, bytes (the library shortens it further).
-const NAME_MAX: usize = 255;
+/// Longest file name taken, characters: the library keeps no more
+/// ([`bantin_media::name::MAX_NAME_CHARS`]), and even in 4-byte characters, percent-encoded, it
+/// fits the request line limit, so the documented bound is one the server can honour.
+const NAME_MAX: usize = bantin_media::name::MAX_NAME_CHARS;
 
 /// A library item.
 #[derive(Serialize, ToSchema)]
@@ -58,7 +60,7 @@ pub(crate) struct MediaOut {
 pub(crate) struct UploadParams {
     /// The file's name, with its extension (e.g. `anh-hoi-nghi.jpg`); its alt text is made
     /// from it.
-    #[param(min_length = 1, max_length = 255)]
+    #[param(min_length = 1, max_length = 120)]
     name: String,
 }
 
@@ -146,7 +148,10 @@ pub(crate) async fn upload(
     let Ok(Query(p)) = params else {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", c));
     };
-    if p.name.trim().is_empty() || p.name.len() > NAME_MAX || p.name.chars().any(char::is_control) {
+    if p.name.trim().is_empty()
+        || p.name.chars().count() > NAME_MAX
+        || p.name.chars().any(char::is_control)
+    {
         return Err(ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", c));
     }
     let Some(media) = state.app().media() else {

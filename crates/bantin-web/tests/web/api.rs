@@ -1009,10 +1009,17 @@ async fn media_is_uploaded_with_a_token_through_the_admins_service() {
         .unwrap();
     let r = app.request(req, PEER).await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    // Far over the name's limit, in 4-byte characters: still the API's own answer.
+    let long = format!("/api/v1/media?name={}.png", "a".repeat(117));
+    let huge_name = format!("/api/v1/media?name={}", "%F0%9F%98%80".repeat(1000));
     for bad in [
         "/api/v1/media",
         "/api/v1/media?name=",
+        "/api/v1/media?name=%20",
+        "/api/v1/media?name=a%0Ab.png",
         "/api/v1/media?name=a.png&x=1",
+        long.as_str(),
+        huge_name.as_str(),
     ] {
         let req = Request::builder()
             .method("POST")
