@@ -18,7 +18,7 @@ use bantin_store::{Article, ArticleFilter, ArticleOptions, ArticleSort, NewArtic
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::page::{Notice, refusal, render_status, stale, stale_form};
+use super::page::{Notice, StaleForm, refusal, render_status, stale, stale_form};
 use crate::article_input::{self, ArticleFields, FieldErrors};
 use crate::auth::CurrentUser;
 use crate::extract::{CsrfForm, CsrfProtected, Parsed};
@@ -400,10 +400,11 @@ impl CsrfProtected for ArticleForm {
 
     /// The form again, everything typed kept.
     async fn refused(self, state: &AppState, parts: &Parts) -> Response {
-        let (cu, id, errors) = match stale_form::<ArticleId>(state, parts, "/admin/articles/") {
-            Ok(shown) => shown,
-            Err(plain) => return plain,
-        };
+        let StaleForm { cu, id, errors } =
+            match stale_form::<ArticleId>(state, parts, "/admin/articles/") {
+                Ok(shown) => shown,
+                Err(plain) => return plain.into_response(),
+            };
         edit_page(state, cu, id, &self, &errors, StatusCode::FORBIDDEN, None)
             .await
             .unwrap_or_else(IntoResponse::into_response)

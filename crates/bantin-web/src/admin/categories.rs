@@ -14,7 +14,7 @@ use bantin_store::{Category, Direction};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::page::{Notice, refusal, render_status, stale_form};
+use super::page::{Notice, StaleForm, refusal, render_status, stale_form};
 use crate::auth::CurrentUser;
 use crate::category_input::CategoryFields;
 use crate::extract::{CsrfForm, CsrfProtected, Parsed};
@@ -126,10 +126,11 @@ impl CsrfProtected for CategoryForm {
 
     /// The form again, everything typed kept.
     async fn refused(self, state: &AppState, parts: &Parts) -> Response {
-        let (cu, id, errors) = match stale_form::<CategoryId>(state, parts, "/admin/categories/") {
-            Ok(shown) => shown,
-            Err(plain) => return plain,
-        };
+        let StaleForm { cu, id, errors } =
+            match stale_form::<CategoryId>(state, parts, "/admin/categories/") {
+                Ok(shown) => shown,
+                Err(plain) => return plain.into_response(),
+            };
         edit_page(state, cu, id, &self, &errors, StatusCode::FORBIDDEN, None)
             .await
             .unwrap_or_else(IntoResponse::into_response)

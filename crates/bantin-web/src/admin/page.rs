@@ -61,25 +61,36 @@ pub(crate) fn stale(state: &AppState) -> String {
 }
 
 /// What an edit form needs to show itself again after its CSRF token was refused, everything
-/// typed kept: the signed-in user, the id in the path after `prefix` (none on a new item's
-/// form) and the form-level message. Without a signed-in user there is no form to show: the
-/// plain 403 comes back as `Err`.
+/// typed kept.
+pub(crate) struct StaleForm<'p, Id> {
+    /// The signed-in user.
+    pub cu: &'p CurrentUser,
+    /// The id in the path (none on a new item's form).
+    pub id: Option<Id>,
+    /// The form-level message.
+    pub errors: BTreeMap<String, String>,
+}
+
+/// The [`StaleForm`] of a refused request to a form under `prefix`. Without a signed-in user
+/// there is no form to show: the plain 403 comes back as `Err`.
 pub(crate) fn stale_form<'p, Id: std::str::FromStr>(
     state: &AppState,
     parts: &'p axum::http::request::Parts,
     prefix: &str,
-) -> Result<(&'p CurrentUser, Option<Id>, BTreeMap<String, String>), Response> {
+) -> Result<StaleForm<'p, Id>, WebError> {
     let Some(cu) = crate::extract::user_of(parts) else {
-        return Err(WebError::Refused(StatusCode::FORBIDDEN, stale(state)).into_response());
+        return Err(WebError::Refused(StatusCode::FORBIDDEN, stale(state)));
     };
-    let id = parts
-        .uri
-        .path()
-        .trim_start_matches(prefix)
-        .parse::<Id>()
-        .ok();
-    let errors = BTreeMap::from([("form".to_owned(), stale(state))]);
-    Ok((cu, id, errors))
+    Ok(StaleForm {
+        cu,
+        id: parts
+            .uri
+            .path()
+            .trim_start_matches(prefix)
+            .parse::<Id>()
+            .ok(),
+        errors: BTreeMap::from([("form".to_owned(), stale(state))]),
+    })
 }
 
 /// A service refusal as a status and a message for a form shown again; internal failures
