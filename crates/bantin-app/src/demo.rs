@@ -199,6 +199,7 @@ impl App {
                     .map(|path| relink(&format!("/media/{path}"))),
                 image_alt,
                 image_caption: a.image_caption.clone(),
+                meta_description: String::new(),
                 author: a.author.clone(),
                 source: a.source.clone(),
                 tags: a.tags.clone(),

@@ -76,6 +76,7 @@ impl App {
             image_url: old.image_url.clone(),
             image_alt: old.image_alt.clone(),
             image_caption: old.image_caption.clone(),
+            meta_description: old.meta_description.clone(),
             author: old.author.clone(),
             source: old.source.clone(),
             tags: store.article_tags(id).await?,

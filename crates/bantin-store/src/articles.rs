@@ -27,6 +27,8 @@ pub struct NewArticle {
     pub image_alt: String,
     /// Main image caption.
     pub image_caption: String,
+    /// What search engines and shares show instead of the lead (empty: the lead).
+    pub meta_description: String,
     /// Author line.
     pub author: String,
     /// Source.
@@ -314,8 +316,8 @@ impl Tx {
             let id: ArticleId = bind_content!(sqlx::query_scalar(
                 "INSERT INTO articles (slug, title, lead, body_html, image_url, image_alt, image_caption, author, source,
                                        status, publish_at, expire_at, category_id, created_at, updated_at, created_by,
-                                       expiry_action, allow_rating, show_on_home, updated_by)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17, $18, $15)
+                                       expiry_action, allow_rating, show_on_home, updated_by, meta_description)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15, $16, $17, $18, $15, $19)
                  RETURNING id",
             ), slug, &title, a)
             .bind(now)
@@ -323,6 +325,7 @@ impl Tx {
             .bind(expiry_str(a.options.expiry_action))
             .bind(a.options.allow_rating)
             .bind(a.options.show_on_home)
+            .bind(nfc(a.meta_description.trim()))
             .fetch_one(&mut *c)
             .await?;
             write_links!(c, id, a, tags);
@@ -385,7 +388,8 @@ impl Tx {
                 "UPDATE articles SET slug = $1, title = $2, lead = $3, body_html = $4, image_url = $5, image_alt = $6,
                         image_caption = $7, author = $8, source = $9, status = $10, publish_at = $11,
                         expire_at = $12, category_id = $13, updated_at = $14, expiry_action = $16,
-                        allow_rating = $17, show_on_home = $18, updated_by = $19, revision = revision + 1
+                        allow_rating = $17, show_on_home = $18, updated_by = $19, meta_description = $21,
+                        revision = revision + 1
                  WHERE id = $15 AND (CAST($20 AS BIGINT) IS NULL OR revision = $20)
                  RETURNING revision",
             ), slug, &title, a)
@@ -396,6 +400,7 @@ impl Tx {
             .bind(a.options.show_on_home)
             .bind(by)
             .bind(base)
+            .bind(nfc(a.meta_description.trim()))
             .fetch_optional(&mut *c)
             .await
         })?;
@@ -444,9 +449,9 @@ impl Tx {
             sqlx::query(
                 "INSERT INTO article_revisions (article_id, revision, at, user_id, status, title, lead, body_html,
                                                 image_url, image_alt, image_caption, author, source, category_id,
-                                                publish_at, expire_at, note)
+                                                publish_at, expire_at, note, meta_description)
                  SELECT id, revision, $2, $3, status, title, lead, body_html, image_url, image_alt, image_caption,
-                        author, source, category_id, publish_at, expire_at, $4
+                        author, source, category_id, publish_at, expire_at, $4, meta_description
                  FROM articles WHERE id = $1",
             )
             .bind(id)
@@ -745,6 +750,7 @@ impl Store {
             && now.image_url == a.image_url
             && now.image_alt == nfc(a.image_alt.trim())
             && now.image_caption == nfc(a.image_caption.trim())
+            && now.meta_description == nfc(a.meta_description.trim())
             && now.author == nfc(a.author.trim())
             && now.source == nfc(a.source.trim())
             && now.publish_at == a.publish_at

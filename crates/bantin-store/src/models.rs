@@ -84,6 +84,8 @@ pub struct Article {
     pub revision: i64,
     /// Who saved it last.
     pub updated_by: Option<UserId>,
+    /// What search engines and shares show instead of the lead (empty: the lead).
+    pub meta_description: String,
 }
 
 impl Article {

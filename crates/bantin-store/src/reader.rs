@@ -163,6 +163,7 @@ impl FromReadRow for Article {
             trashed_at: time_opt(row, "trashed_at")?,
             revision: row.get("revision")?,
             updated_by: user_opt(row, "updated_by")?,
+            meta_description: row.get("meta_description")?,
         })
     }
 }

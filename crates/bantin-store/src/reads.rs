@@ -48,7 +48,7 @@ macro_rules! bind_values {
 /// The columns of a whole article.
 macro_rules! article_columns {
     () => {
-        "id, slug, title, lead, body_html, image_url, image_alt, image_caption, author, source, status, publish_at, expire_at, category_id, view_count, rating_total, rating_count, created_by, created_at, updated_at, expiry_action, rejection_reason, allow_rating, show_on_home, trashed_at, revision, updated_by"
+        "id, slug, title, lead, body_html, image_url, image_alt, image_caption, author, source, status, publish_at, expire_at, category_id, view_count, rating_total, rating_count, created_by, created_at, updated_at, expiry_action, rejection_reason, allow_rating, show_on_home, trashed_at, revision, updated_by, meta_description"
     };
 }
 

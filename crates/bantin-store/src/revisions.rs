@@ -78,6 +78,8 @@ pub struct Revision {
     pub expire_at: Option<UnixTime>,
     /// Why it was made (see [`RevisionSummary::note`]).
     pub note: String,
+    /// The meta description then (empty: the lead was used).
+    pub meta_description: String,
 }
 
 impl Revision {
@@ -133,7 +135,7 @@ impl Store {
         let row = with_db!(self, |p| {
             sqlx::query_as::<_, Revision>(
                 "SELECT revision, at, user_id, status, title, lead, body_html, image_url, image_alt,
-                        image_caption, author, source, category_id, publish_at, expire_at, note
+                        image_caption, author, source, category_id, publish_at, expire_at, note, meta_description
                  FROM article_revisions WHERE article_id = $1 AND revision = $2",
             )
             .bind(id)
@@ -172,9 +174,10 @@ impl Tx {
             sqlx::query(
                 "INSERT INTO article_revisions (article_id, revision, at, user_id, status, title, lead, body_html,
                                                 image_url, image_alt, image_caption, author, source, category_id,
-                                                publish_at, expire_at, note)
+                                                publish_at, expire_at, note, meta_description)
                  SELECT id, revision, updated_at, COALESCE(updated_by, created_by), status, title, lead, body_html,
-                        image_url, image_alt, image_caption, author, source, category_id, publish_at, expire_at, ''
+                        image_url, image_alt, image_caption, author, source, category_id, publish_at, expire_at, '',
+                        meta_description
                  FROM articles a WHERE id = $1
                    AND NOT EXISTS (SELECT 1 FROM article_revisions r WHERE r.article_id = a.id)
                  ON CONFLICT (article_id, revision) DO NOTHING",

@@ -17,6 +17,9 @@ pub(crate) const BODY_MAX: usize = 2 * 1024 * 1024;
 pub(crate) const TAGS_MAX: usize = 20;
 /// Longest tag, characters.
 pub(crate) const TAG_MAX: usize = 60;
+/// Longest meta description, characters: search engines cut snippets near 160, shares near
+/// 300, so more would never be read.
+pub(crate) const META_DESCRIPTION_MAX: usize = 300;
 
 /// Problems by field name, each a catalogue key.
 pub(crate) type FieldErrors = BTreeMap<&'static str, &'static str>;
@@ -38,6 +41,8 @@ pub(crate) struct ArticleFields<'a> {
     pub image_url: &'a str,
     pub image_alt: &'a str,
     pub image_caption: &'a str,
+    /// Empty: pages describe the article with its lead.
+    pub meta_description: &'a str,
     pub publish_at: Option<UnixTime>,
     /// `Some(None)`: no expiry.
     pub expire_at: Option<Option<UnixTime>>,
@@ -49,6 +54,19 @@ pub(crate) fn clean(s: &str, max: usize) -> Option<String> {
     let s = nfc(s.trim());
     (s.chars().count() <= max && !s.chars().any(|c| c.is_control() && c != '\n' && c != '\r'))
         .then_some(s)
+}
+
+/// A meta description: one line (line breaks become spaces), NFC, at most
+/// [`META_DESCRIPTION_MAX`] characters and plain text. Angle brackets are refused rather than
+/// stripped: the text is escaped where it is shown, so they would only surface as literal
+/// tags in a search result, which is never what the newsroom meant.
+pub(crate) fn meta_description(s: &str) -> Result<String, &'static str> {
+    let one_line = s.replace(['\r', '\n', '\t'], " ");
+    let text = clean(&one_line, META_DESCRIPTION_MAX).ok_or("article.meta_description_too_long")?;
+    if text.contains(['<', '>']) {
+        return Err("article.meta_description_markup");
+    }
+    Ok(text)
 }
 
 /// A picture address an article may use: our media, or http(s).
@@ -95,6 +113,10 @@ impl ArticleFields<'_> {
             if v.is_none() {
                 errors.insert(field, "article.too_long");
             }
+        }
+        let description = meta_description(self.meta_description);
+        if let Err(key) = description {
+            errors.insert("meta_description", key);
         }
         if self.body.len() > BODY_MAX {
             errors.insert("body", "article.too_long");
@@ -166,6 +188,7 @@ impl ArticleFields<'_> {
             image_url: Some(image_url.to_owned()).filter(|u| !u.is_empty()),
             image_alt: alt.unwrap_or_default(),
             image_caption: caption.unwrap_or_default(),
+            meta_description: description.unwrap_or_default(),
             author: author.unwrap_or_default(),
             source: source.unwrap_or_default(),
             tags,

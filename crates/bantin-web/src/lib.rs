@@ -14,6 +14,7 @@ mod article_input;
 mod assets;
 mod auth;
 mod cache;
+mod category_input;
 mod client_ip;
 mod cookies;
 mod error;

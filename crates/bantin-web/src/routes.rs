@@ -6,9 +6,10 @@
 pub const MAX_URI_LEN: usize = 2048;
 
 /// Longest request target for `path`: searches carry whatever a reader pasted into the box
-/// (answered with a "too long" page, not refused); everything else stays within [`MAX_URI_LEN`].
+/// (answered with a "too long" page, not refused), and an API upload's file name is refused
+/// by the API itself with its JSON error; everything else stays within [`MAX_URI_LEN`].
 pub fn uri_limit(path: &str) -> usize {
-    if path == "/search" || path == "/api/v1/search" {
+    if path == "/search" || path == "/api/v1/search" || path == "/api/v1/media" {
         64 * 1024
     } else {
         MAX_URI_LEN

@@ -104,7 +104,9 @@ pub(crate) fn news_article(
         "inLanguage": state.catalog().get("lang.code"),
         "publisher": organization(state, origin),
     });
-    if !a.lead.is_empty() {
+    if !a.meta_description.is_empty() {
+        v["description"] = json!(a.meta_description);
+    } else if !a.lead.is_empty() {
         v["description"] = json!(a.lead);
     }
     if let Some(img) = image {

@@ -288,6 +288,7 @@ pub(crate) async fn run(common: &CommonArgs, count: u32, seed: u64) -> Result<()
             image_url: None,
             image_alt: String::new(),
             image_caption: String::new(),
+            meta_description: String::new(),
             author: "Bài tổng hợp (nội dung mẫu)".to_owned(),
             source: String::new(),
             tags,

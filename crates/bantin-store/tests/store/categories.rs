@@ -207,6 +207,7 @@ async fn tags_rename_merge_and_suggest() {
             image_url: None,
             image_alt: String::new(),
             image_caption: String::new(),
+            meta_description: String::new(),
             author: String::new(),
             source: String::new(),
             tags: vec!["Thử".to_owned(), "Giáo dục".to_owned()],

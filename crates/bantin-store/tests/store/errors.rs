@@ -82,6 +82,7 @@ async fn a_missing_referenced_row_is_an_unknown_reference() {
         image_url: None,
         image_alt: String::new(),
         image_caption: String::new(),
+        meta_description: String::new(),
         author: String::new(),
         source: String::new(),
         tags: Vec::new(),

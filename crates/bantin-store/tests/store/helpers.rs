@@ -230,6 +230,7 @@ pub async fn article(tx: &mut Tx, category_id: CategoryId, title: &str) -> Artic
         image_url: None,
         image_alt: String::new(),
         image_caption: String::new(),
+        meta_description: String::new(),
         author: String::new(),
         source: String::new(),
         tags: vec!["Thử".to_owned()],

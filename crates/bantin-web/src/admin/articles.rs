@@ -18,10 +18,10 @@ use bantin_store::{Article, ArticleFilter, ArticleOptions, ArticleSort, NewArtic
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::page::{Notice, refusal, render_status, stale};
+use super::page::{Notice, StaleForm, refusal, render_status, stale, stale_form};
 use crate::article_input::{self, ArticleFields, FieldErrors};
 use crate::auth::CurrentUser;
-use crate::extract::{CsrfForm, CsrfProtected, Parsed, user_of};
+use crate::extract::{CsrfForm, CsrfProtected, Parsed};
 use crate::layout::ser;
 use crate::{AppState, WebError};
 
@@ -374,6 +374,7 @@ pub(crate) struct ArticleForm {
     image_url: String,
     image_alt: String,
     image_caption: String,
+    meta_description: String,
     publish_at: String,
     expire_at: String,
     expiry_action: String,
@@ -399,16 +400,11 @@ impl CsrfProtected for ArticleForm {
 
     /// The form again, everything typed kept.
     async fn refused(self, state: &AppState, parts: &Parts) -> Response {
-        let Some(cu) = user_of(parts) else {
-            return WebError::Refused(StatusCode::FORBIDDEN, stale(state)).into_response();
-        };
-        let id = parts
-            .uri
-            .path()
-            .trim_start_matches("/admin/articles/")
-            .parse::<ArticleId>()
-            .ok();
-        let errors = BTreeMap::from([("form".to_owned(), stale(state))]);
+        let StaleForm { cu, id, errors } =
+            match stale_form::<ArticleId>(state, parts, "/admin/articles/") {
+                Ok(shown) => shown,
+                Err(plain) => return plain.into_response(),
+            };
         edit_page(state, cu, id, &self, &errors, StatusCode::FORBIDDEN, None)
             .await
             .unwrap_or_else(IntoResponse::into_response)
@@ -433,6 +429,7 @@ impl ArticleForm {
             image_url: a.image_url.clone().unwrap_or_default(),
             image_alt: a.image_alt.clone(),
             image_caption: a.image_caption.clone(),
+            meta_description: a.meta_description.clone(),
             publish_at: format_local_input(a.publish_at, zone),
             expire_at: a
                 .expire_at
@@ -477,6 +474,7 @@ impl ArticleForm {
             image_url: &self.image_url,
             image_alt: &self.image_alt,
             image_caption: &self.image_caption,
+            meta_description: &self.meta_description,
             publish_at: if self.publish_at.trim().is_empty() {
                 Some(state.now())
             } else {

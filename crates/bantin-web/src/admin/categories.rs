@@ -9,20 +9,17 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use bantin_app::{AppError, CategoryEdit};
-use bantin_core::{CategoryId, CategoryStatus, Slug, nfc};
+use bantin_core::{CategoryId, CategoryStatus};
 use bantin_store::{Category, Direction};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
-use super::page::{Notice, refusal, render_status, stale};
+use super::page::{Notice, StaleForm, refusal, render_status, stale_form};
 use crate::auth::CurrentUser;
-use crate::extract::{CsrfForm, CsrfProtected, Parsed, user_of};
+use crate::category_input::CategoryFields;
+use crate::extract::{CsrfForm, CsrfProtected, Parsed};
 use crate::layout::ser;
 use crate::{AppState, WebError};
-
-/// Longest title and description, in characters.
-const TITLE_MAX: usize = 200;
-const DESCRIPTION_MAX: usize = 1000;
 
 /// A row of the tree as the list shows it.
 #[derive(Serialize)]
@@ -129,25 +126,15 @@ impl CsrfProtected for CategoryForm {
 
     /// The form again, everything typed kept.
     async fn refused(self, state: &AppState, parts: &Parts) -> Response {
-        let Some(cu) = user_of(parts) else {
-            return WebError::Refused(StatusCode::FORBIDDEN, stale(state)).into_response();
-        };
-        let id = parts
-            .uri
-            .path()
-            .trim_start_matches("/admin/categories/")
-            .parse::<CategoryId>()
-            .ok();
-        let errors = BTreeMap::from([("form".to_owned(), stale(state))]);
+        let StaleForm { cu, id, errors } =
+            match stale_form::<CategoryId>(state, parts, "/admin/categories/") {
+                Ok(shown) => shown,
+                Err(plain) => return plain.into_response(),
+            };
         edit_page(state, cu, id, &self, &errors, StatusCode::FORBIDDEN, None)
             .await
             .unwrap_or_else(IntoResponse::into_response)
     }
-}
-
-fn clean(s: &str, max: usize) -> Option<String> {
-    let s = nfc(s.trim());
-    (s.chars().count() <= max && !s.chars().any(char::is_control)).then_some(s)
 }
 
 impl CategoryForm {
@@ -167,64 +154,31 @@ impl CategoryForm {
         }
     }
 
-    /// The category the form describes, or each field's problem (keyed by field name).
+    /// The category the form describes, or each field's problem (keyed by field name): the
+    /// form's own formats read here, the rules applied by [`CategoryFields::validate`].
     fn parse(
         &self,
         state: &AppState,
         categories: &[Category],
     ) -> Result<CategoryEdit, BTreeMap<String, String>> {
-        let cat = state.catalog();
-        let mut errors = BTreeMap::new();
-        let mut bad = |field: &str, key: &str| {
-            errors.insert(field.to_owned(), cat.get(key).to_owned());
+        let fields = CategoryFields {
+            title: &self.title,
+            slug: &self.slug,
+            description: &self.description,
+            parent: if self.parent.is_empty() {
+                Some(None)
+            } else {
+                self.parent.parse::<CategoryId>().ok().map(Some)
+            },
+            hidden: self.hidden == "1",
         };
-        let title = clean(&self.title, TITLE_MAX).filter(|t| !t.is_empty());
-        if title.is_none() {
-            bad("title", "categories.bad_title");
-        }
-        let slug = if self.slug.trim().is_empty() {
-            title.as_deref().and_then(|t| Slug::from_title(t).ok())
-        } else {
-            Slug::parse(self.slug.trim()).ok()
-        };
-        if slug.is_none() {
-            bad("slug", "categories.bad_slug");
-        }
-        let description = clean(
-            &self.description.replace(['\r', '\n'], " "),
-            DESCRIPTION_MAX,
-        );
-        if description.is_none() {
-            bad("description", "categories.bad_description");
-        }
-        let parent = if self.parent.is_empty() {
-            Some(None)
-        } else {
-            self.parent
-                .parse::<CategoryId>()
-                .ok()
-                .filter(|p| categories.iter().any(|c| c.id == *p))
-                .map(Some)
-        };
-        if parent.is_none() {
-            bad("parent", "categories.bad_parent");
-        }
-        match (title, slug, description, parent) {
-            (Some(title), Some(slug), Some(description), Some(parent)) if errors.is_empty() => {
-                Ok(CategoryEdit {
-                    parent,
-                    slug,
-                    title,
-                    description,
-                    status: if self.hidden == "1" {
-                        CategoryStatus::Hidden
-                    } else {
-                        CategoryStatus::Active
-                    },
-                })
-            }
-            _ => Err(errors),
-        }
+        fields.validate(categories).map_err(|errors| {
+            let cat = state.catalog();
+            errors
+                .into_iter()
+                .map(|(field, key)| (field.to_owned(), cat.get(key).to_owned()))
+                .collect()
+        })
     }
 }
 

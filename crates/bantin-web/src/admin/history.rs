@@ -263,6 +263,7 @@ fn field_lines(
     vec![
         ("articles.field.title", line(&r.title)),
         ("articles.field.lead", line(&r.lead)),
+        ("articles.field.meta_description", line(&r.meta_description)),
         ("articles.field.author", line(&r.author)),
         ("articles.field.source", line(&r.source)),
         (

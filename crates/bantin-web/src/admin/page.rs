@@ -1,6 +1,8 @@
 //! What every admin page shares: rendering with the account's menu, and the small forms and
 //! notices several pages use.
 
+use std::collections::BTreeMap;
+
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 use bantin_core::access::Capability;
@@ -56,6 +58,39 @@ pub(crate) fn render_status(
 /// The message of a stale or missing CSRF token.
 pub(crate) fn stale(state: &AppState) -> String {
     state.catalog().get("form.stale").to_owned()
+}
+
+/// What an edit form needs to show itself again after its CSRF token was refused, everything
+/// typed kept.
+pub(crate) struct StaleForm<'p, Id> {
+    /// The signed-in user.
+    pub cu: &'p CurrentUser,
+    /// The id in the path (none on a new item's form).
+    pub id: Option<Id>,
+    /// The form-level message.
+    pub errors: BTreeMap<String, String>,
+}
+
+/// The [`StaleForm`] of a refused request to a form under `prefix`. Without a signed-in user
+/// there is no form to show: the plain 403 comes back as `Err`.
+pub(crate) fn stale_form<'p, Id: std::str::FromStr>(
+    state: &AppState,
+    parts: &'p axum::http::request::Parts,
+    prefix: &str,
+) -> Result<StaleForm<'p, Id>, WebError> {
+    let Some(cu) = crate::extract::user_of(parts) else {
+        return Err(WebError::Refused(StatusCode::FORBIDDEN, stale(state)));
+    };
+    Ok(StaleForm {
+        cu,
+        id: parts
+            .uri
+            .path()
+            .trim_start_matches(prefix)
+            .parse::<Id>()
+            .ok(),
+        errors: BTreeMap::from([("form".to_owned(), stale(state))]),
+    })
 }
 
 /// A service refusal as a status and a message for a form shown again; internal failures

@@ -1,11 +1,13 @@
 //! `/api/v1/articles`: public reads (filters, cursor pagination, one article) and the
-//! newsroom's writes (create, update from a revision, submit, publish, unpublish). Writes go
-//! through the same field rules as the admin form ([`ArticleFields::validate`]) and the same
-//! services, so the API is one more door to the same code path.
+//! newsroom's writes (create, update from a revision, and one workflow operation: submit,
+//! publish, unpublish). Writes go through the same field rules as the admin form
+//! ([`ArticleFields::validate`]) and the same services, so the API is one more door to the
+//! same code path.
 
-use axum::extract::{Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use bantin_core::access::Capability;
 use bantin_core::workflow::{Action, ExpiryAction};
 use bantin_core::{ArticleId, ArticleStatus, CategoryId, Slug, UnixTime};
@@ -15,7 +17,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::auth::{Caller, Writer};
 use super::body::ApiJson;
-use super::{ApiError, ErrorBody, cacheable, time};
+use super::{ApiError, ErrorBody, absolute, cacheable, saved, time};
 use crate::AppState;
 use crate::article_input::{ArticleFields, settle_slug};
 use crate::extract::Parsed;
@@ -60,6 +62,8 @@ pub(crate) struct ArticleOut {
     image_url: Option<String>,
     image_alt: String,
     image_caption: String,
+    /// What search engines and shares show; empty: the lead.
+    meta_description: String,
     author: String,
     source: String,
     /// draft, pending, rejected, scheduled, published, unpublished, archived or trash.
@@ -132,6 +136,11 @@ pub(crate) struct ArticleInput {
     image_alt: String,
     #[serde(default)]
     image_caption: String,
+    /// Plain text, one line, at most 300 characters, no `<` or `>`; shown by search engines
+    /// and shares instead of the lead. Empty: the lead.
+    #[serde(default)]
+    #[schema(max_length = 300)]
+    meta_description: String,
     /// RFC 3339; now when absent.
     #[schema(format = DateTime)]
     #[serde(default)]
@@ -186,6 +195,7 @@ impl ArticleInput {
             image_url: &self.image_url,
             image_alt: &self.image_alt,
             image_caption: &self.image_caption,
+            meta_description: &self.meta_description,
             publish_at: match &self.publish_at {
                 None => Some(now),
                 Some(s) => parse_time(s),
@@ -220,13 +230,6 @@ fn parse_cursor(s: &str) -> Option<(UnixTime, ArticleId)> {
     (parts.next().is_none() && id > 0).then(|| (UnixTime::from_second(t), ArticleId::new(id)))
 }
 
-fn absolute(state: &AppState, path: String) -> String {
-    match &state.settings().public_url {
-        Some(base) => format!("{}{path}", base.trim_end_matches('/')),
-        None => path,
-    }
-}
-
 async fn article_out(state: &AppState, a: &Article) -> Result<ArticleOut, ApiError> {
     let store = state.store();
     let err = |e| ApiError::from((e, state));
@@ -243,6 +246,7 @@ async fn article_out(state: &AppState, a: &Article) -> Result<ArticleOut, ApiErr
         image_url: a.image_url.clone(),
         image_alt: a.image_alt.clone(),
         image_caption: a.image_caption.clone(),
+        meta_description: a.meta_description.clone(),
         author: a.author.clone(),
         source: a.source.clone(),
         status: a.status().as_str().to_owned(),
@@ -411,15 +415,12 @@ async fn written(
         .map_err(|e| ApiError::from((e, state)))?
         .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", state.catalog()))?;
     let out = article_out(state, &a).await?;
-    let mut res = (status, axum::Json(out)).into_response();
-    let h = res.headers_mut();
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if status == StatusCode::CREATED
-        && let Ok(v) = HeaderValue::from_str(&format!("/api/v1/articles/{id}"))
-    {
-        h.insert(header::LOCATION, v);
-    }
-    Ok(res)
+    let location = format!("/api/v1/articles/{id}");
+    Ok(saved(
+        status,
+        &out,
+        (status == StatusCode::CREATED).then_some(location.as_str()),
+    ))
 }
 
 /// The idempotency key of a create, scoped to the token's account: 1–64 of `A-Z a-z 0-9 _ -`.
@@ -573,114 +574,88 @@ pub(crate) async fn update(
     written(&state, id, StatusCode::OK).await
 }
 
-/// A workflow action by the token's account.
-async fn act(
-    state: &AppState,
-    w: &Writer,
-    id: Result<Parsed<ArticleId>, crate::WebError>,
-    action: Action,
+/// A workflow step the API offers, named in the path.
+#[derive(Deserialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Transition {
+    // What each does is the operation's description (variant docs would turn the schema's
+    // plain `enum` into a `oneOf`).
+    Submit,
+    Publish,
+    Unpublish,
+}
+
+impl Transition {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "submit" => Some(Self::Submit),
+            "publish" => Some(Self::Publish),
+            "unpublish" => Some(Self::Unpublish),
+            _ => None,
+        }
+    }
+
+    /// The newsroom's workflow action it is.
+    fn action(self) -> Action {
+        match self {
+            Self::Submit => Action::Submit,
+            Self::Publish => Action::Approve,
+            Self::Unpublish => Action::Unpublish,
+        }
+    }
+}
+
+/// Move an article through the workflow by the token's account, under the admin's rules:
+/// `submit` a draft or rejected article for review; `publish` it now, or schedule it for its
+/// publish time if that is still to come (editors-in-chief and administrators); `unpublish` a
+/// published, scheduled or archived one.
+#[utoipa::path(
+    post,
+    path = "/api/v1/articles/{id}/{action}",
+    tag = "articles",
+    params(
+        ("id" = i64, Path, minimum = 1, description = "Article id"),
+        ("action" = Transition, Path, description = "submit, publish or unpublish"),
+    ),
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Done: the article with its new status", body = ArticleOut),
+        (status = 401, description = "token_required, invalid_token, token_revoked, token_expired, account_disabled", body = ErrorBody),
+        (status = 403, description = "read_only_token, forbidden", body = ErrorBody),
+        (status = 404, description = "not_found (also an unknown action)", body = ErrorBody),
+        (status = 409, description = "wrong_status", body = ErrorBody),
+        (status = 429, description = "too_many_requests", body = ErrorBody),
+    )
+)]
+pub(crate) async fn transition(
+    State(state): State<AppState>,
+    w: Writer,
+    path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Response, ApiError> {
-    let Ok(Parsed(id)) = id else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            state.catalog(),
-        ));
+    let not_found = || ApiError::new(StatusCode::NOT_FOUND, "not_found", state.catalog());
+    let Ok(Path((id, action))) = path else {
+        return Err(not_found());
+    };
+    let (Ok(id), Some(step)) = (id.parse::<ArticleId>(), Transition::parse(&action)) else {
+        return Err(not_found());
     };
     // An article outside the account's categories is not theirs to know of.
     let a = state
         .store()
         .article(id)
         .await
-        .map_err(|e| ApiError::from((e, state)))?;
+        .map_err(|e| ApiError::from((e, &state)))?;
     if !a.is_some_and(|a| {
         w.holder
             .rights
             .allows(Capability::Write, Some(a.category_id))
     }) {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "not_found",
-            state.catalog(),
-        ));
+        return Err(not_found());
     }
     state
         .app()
-        .transition(&w.actor(), &w.holder.rights, id, action, "")
+        .transition(&w.actor(), &w.holder.rights, id, step.action(), "")
         .await
-        .map_err(|e| ApiError::from_app(e, state))?;
-    written(state, id, StatusCode::OK).await
-}
-
-/// Send a draft (or a rejected article) for review.
-#[utoipa::path(
-    post,
-    path = "/api/v1/articles/{id}/submit",
-    tag = "articles",
-    params(("id" = i64, Path, minimum = 1, description = "Article id")),
-    security(("token" = [])),
-    responses(
-        (status = 200, description = "Submitted", body = ArticleOut),
-        (status = 401, description = "token_required, invalid_token, token_revoked, token_expired, account_disabled", body = ErrorBody),
-        (status = 403, description = "read_only_token, forbidden", body = ErrorBody),
-        (status = 404, description = "not_found", body = ErrorBody),
-        (status = 409, description = "wrong_status", body = ErrorBody),
-        (status = 429, description = "too_many_requests", body = ErrorBody),
-    )
-)]
-pub(crate) async fn submit(
-    State(state): State<AppState>,
-    w: Writer,
-    id: Result<Parsed<ArticleId>, crate::WebError>,
-) -> Result<Response, ApiError> {
-    act(&state, &w, id, Action::Submit).await
-}
-
-/// Publish now, or schedule for its publish time if that is still to come (editors-in-chief
-/// and administrators).
-#[utoipa::path(
-    post,
-    path = "/api/v1/articles/{id}/publish",
-    tag = "articles",
-    params(("id" = i64, Path, minimum = 1, description = "Article id")),
-    security(("token" = [])),
-    responses(
-        (status = 200, description = "Published or scheduled", body = ArticleOut),
-        (status = 401, description = "token_required, invalid_token, token_revoked, token_expired, account_disabled", body = ErrorBody),
-        (status = 403, description = "read_only_token, forbidden", body = ErrorBody),
-        (status = 404, description = "not_found", body = ErrorBody),
-        (status = 409, description = "wrong_status", body = ErrorBody),
-        (status = 429, description = "too_many_requests", body = ErrorBody),
-    )
-)]
-pub(crate) async fn publish(
-    State(state): State<AppState>,
-    w: Writer,
-    id: Result<Parsed<ArticleId>, crate::WebError>,
-) -> Result<Response, ApiError> {
-    act(&state, &w, id, Action::Approve).await
-}
-
-/// Take down a published, scheduled or archived article.
-#[utoipa::path(
-    post,
-    path = "/api/v1/articles/{id}/unpublish",
-    tag = "articles",
-    params(("id" = i64, Path, minimum = 1, description = "Article id")),
-    security(("token" = [])),
-    responses(
-        (status = 200, description = "Unpublished", body = ArticleOut),
-        (status = 401, description = "token_required, invalid_token, token_revoked, token_expired, account_disabled", body = ErrorBody),
-        (status = 403, description = "read_only_token, forbidden", body = ErrorBody),
-        (status = 404, description = "not_found", body = ErrorBody),
-        (status = 409, description = "wrong_status", body = ErrorBody),
-        (status = 429, description = "too_many_requests", body = ErrorBody),
-    )
-)]
-pub(crate) async fn unpublish(
-    State(state): State<AppState>,
-    w: Writer,
-    id: Result<Parsed<ArticleId>, crate::WebError>,
-) -> Result<Response, ApiError> {
-    act(&state, &w, id, Action::Unpublish).await
+        .map_err(|e| ApiError::from_app(e, &state))?;
+    written(&state, id, StatusCode::OK).await
 }

@@ -27,7 +27,8 @@ pub(crate) struct ErrorDetail {
     /// `unsupported_media_type`, `body_too_large`, `token_required`, `invalid_token`,
     /// `token_revoked`, `token_expired`, `account_disabled`, `read_only_token`, `forbidden`,
     /// `not_found`, `stale_revision`, `revision_required`, `wrong_status`, `reason_required`,
-    /// `slug_taken`, `too_many_requests`, `internal`.
+    /// `slug_taken`, `category_cycle`, `empty_file`, `invalid_file`, `unsupported_file_type`,
+    /// `image_too_large`, `too_many_requests`, `internal`.
     pub code: &'static str,
     /// What happened, in the site's interface language.
     pub message: String,

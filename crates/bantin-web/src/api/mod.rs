@@ -12,6 +12,7 @@ mod articles;
 mod auth;
 mod body;
 mod error;
+mod media;
 mod taxonomy;
 
 use std::sync::Arc;
@@ -39,13 +40,16 @@ use crate::AppState;
     info(
         title = "bantin API",
         version = "1",
-        description = "Public reads of the portal's articles, categories and tags, and the newsroom's writes with API tokens created under /admin/tokens. Errors are `{ \"error\": { \"code\": \"…\", \"message\": \"…\" } }` with a stable code."
+        description = "Public reads of the portal's articles, categories and tags, and the newsroom's writes (articles, categories, media uploads) with API tokens created under /admin/tokens. Errors are `{ \"error\": { \"code\": \"…\", \"message\": \"…\" } }` with a stable code."
     ),
     modifiers(&BearerToken),
+    // Named by a path parameter, which utoipa does not collect by itself.
+    components(schemas(articles::Transition)),
     tags(
         (name = "articles", description = "Articles: public reads; create, update and workflow with a token"),
         (name = "categories", description = "The site's sections"),
         (name = "tags", description = "Tags in use"),
+        (name = "media", description = "The media library: upload a picture or document with a token"),
     )
 )]
 struct ApiDoc;
@@ -116,16 +120,41 @@ pub(crate) fn cacheable<T: Serialize>(headers: &HeaderMap, value: &T, public: bo
     res
 }
 
+/// `path` absolute with the `public_url` setting (as the site's own links are), else as is.
+pub(crate) fn absolute(state: &AppState, path: String) -> String {
+    match &state.settings().public_url {
+        Some(base) => format!("{}{path}", base.trim_end_matches('/')),
+        None => path,
+    }
+}
+
+/// The answer of a write: `value` as JSON with `status`, never stored by a cache, and the
+/// new resource's API address (`Location`) when one was created.
+pub(crate) fn saved<T: Serialize>(
+    status: StatusCode,
+    value: &T,
+    location: Option<&str>,
+) -> Response {
+    let mut res = (status, axum::Json(value)).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(v) = location.and_then(|l| HeaderValue::from_str(l).ok()) {
+        h.insert(header::LOCATION, v);
+    }
+    res
+}
+
 /// The API's routes and their OpenAPI document, from one list.
 fn documented() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(articles::list, articles::create))
         .routes(routes!(articles::get_one, articles::update))
-        .routes(routes!(articles::submit))
-        .routes(routes!(articles::publish))
-        .routes(routes!(articles::unpublish))
+        .routes(routes!(articles::transition))
         .routes(routes!(taxonomy::categories, taxonomy::create_category))
+        .routes(routes!(taxonomy::category, taxonomy::update_category))
         .routes(routes!(taxonomy::tags))
+        .routes(routes!(media::upload))
+        .routes(routes!(media::get_one))
         .split_for_parts()
 }
 

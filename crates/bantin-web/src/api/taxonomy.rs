@@ -1,22 +1,25 @@
-//! `/api/v1/categories` and `/api/v1/tags`: the site's sections and the tags in use; an
-//! administrator's token may create a category (renaming waits for a category service that
-//! renames).
+//! `/api/v1/categories` and `/api/v1/tags`: the site's sections and the tags in use. A token
+//! whose account may manage categories (editors-in-chief, administrators) creates and changes
+//! them through the admin's service and field rules ([`CategoryFields`]): reserved and taken
+//! addresses refused, no category under itself, an old address kept answering 301.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use bantin_app::CategoryDraft;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use bantin_app::{AppError, CategoryEdit};
+use bantin_core::CategoryId;
 use bantin_core::access::Capability;
-use bantin_core::{CategoryId, CategoryStatus, Slug};
 use bantin_store::Category;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::auth::{Caller, Writer};
 use super::body::ApiJson;
-use super::{ApiError, ErrorBody, cacheable};
+use super::{ApiError, ErrorBody, absolute, cacheable, saved};
 use crate::AppState;
-use crate::article_input::{FieldErrors, clean};
+use crate::article_input::FieldErrors;
+use crate::category_input::CategoryFields;
+use crate::extract::Parsed;
 
 /// A category.
 #[derive(Serialize, ToSchema)]
@@ -54,25 +57,103 @@ pub(crate) struct TagList {
     items: Vec<TagOut>,
 }
 
-/// A category to create. Unknown fields are refused.
+/// A category to create, or all of a category's fields to replace. Unknown fields are
+/// refused.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CategoryInput {
-    /// URL segment: lower-case letters without diacritics, digits and hyphens.
-    slug: String,
-    /// At most 200 characters.
+    /// At most 200 characters, one line.
+    #[schema(max_length = 200)]
     title: String,
+    /// URL segment: lower-case letters without diacritics, digits and hyphens; made from the
+    /// title when empty or absent. Changed, the old one keeps answering with a redirect.
     #[serde(default)]
+    slug: String,
+    /// At most 1 000 characters; line breaks become spaces.
+    #[serde(default)]
+    #[schema(max_length = 1000)]
     description: String,
-    /// The parent category; none for a top-level one.
+    /// The parent category; none for a top-level one. Never the category itself or one below
+    /// it.
     #[serde(default)]
+    #[schema(minimum = 1)]
     parent_id: Option<i64>,
-    /// Order among siblings (default 0).
-    #[serde(default)]
-    position: Option<i64>,
-    /// Shown in menus and lists (default true).
+    /// Shown in menus and lists (default true); a hidden one is reachable by its address only.
     #[serde(default)]
     listed: Option<bool>,
+}
+
+impl CategoryInput {
+    fn fields(&self) -> CategoryFields<'_> {
+        CategoryFields {
+            title: &self.title,
+            slug: &self.slug,
+            description: &self.description,
+            parent: match self.parent_id {
+                None => Some(None),
+                Some(id) if id > 0 => Some(Some(CategoryId::new(id))),
+                Some(_) => None,
+            },
+            hidden: !self.listed.unwrap_or(true),
+        }
+    }
+}
+
+/// Field problems as the API names its fields (`parent_id`, not the form's `parent`).
+fn field_errors(errors: FieldErrors, state: &AppState) -> ApiError {
+    let renamed: FieldErrors = errors
+        .into_iter()
+        .map(|(f, key)| (if f == "parent" { "parent_id" } else { f }, key))
+        .collect();
+    ApiError::fields(&renamed, state)
+}
+
+/// Checks the caller may manage categories and the input's fields; the edit to make.
+async fn category_edit(
+    state: &AppState,
+    w: &Writer,
+    input: &CategoryInput,
+) -> Result<CategoryEdit, ApiError> {
+    if !w.holder.rights.allows(Capability::ManageCategories, None) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            state.catalog(),
+        ));
+    }
+    let categories = state
+        .store()
+        .categories()
+        .await
+        .map_err(|e| ApiError::from((e, state)))?;
+    input
+        .fields()
+        .validate(&categories)
+        .map_err(|e| field_errors(e, state))
+}
+
+/// A service's refusal of a category write.
+fn category_refusal(e: AppError, state: &AppState) -> ApiError {
+    let c = state.catalog();
+    match e {
+        AppError::CategoryCycle => ApiError::new(StatusCode::CONFLICT, "category_cycle", c),
+        AppError::UnknownCategory => field_errors(
+            FieldErrors::from([("parent", "categories.bad_parent")]),
+            state,
+        ),
+        e => ApiError::from_app(e, state),
+    }
+}
+
+/// The category `id` as the API shows it, after a write.
+async fn category_out(state: &AppState, id: CategoryId) -> Result<CategoryOut, ApiError> {
+    let c = state
+        .store()
+        .category(id)
+        .await
+        .map_err(|e| ApiError::from((e, state)))?
+        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", state.catalog()))?;
+    Ok(out(&c, state))
 }
 
 fn out(c: &Category, state: &AppState) -> CategoryOut {
@@ -84,10 +165,7 @@ fn out(c: &Category, state: &AppState) -> CategoryOut {
         title: c.title.clone(),
         description: c.description.clone(),
         position: c.position,
-        url: match &state.settings().public_url {
-            Some(base) => format!("{}{path}", base.trim_end_matches('/')),
-            None => path,
-        },
+        url: absolute(state, path),
     }
 }
 
@@ -122,7 +200,7 @@ pub(crate) async fn categories(
     Ok(cacheable(&headers, &CategoryList { items }, true))
 }
 
-/// Create a category (administrators).
+/// Create a category, last among its siblings (editors-in-chief and administrators).
 #[utoipa::path(
     post,
     path = "/api/v1/categories",
@@ -130,11 +208,12 @@ pub(crate) async fn categories(
     request_body = CategoryInput,
     security(("token" = [])),
     responses(
-        (status = 201, description = "Created", body = CategoryOut),
+        (status = 201, description = "Created", body = CategoryOut,
+            headers(("Location" = String, description = "The category's API address"))),
         (status = 400, description = "malformed_json", body = ErrorBody),
         (status = 401, description = "token_required, invalid_token, token_revoked, token_expired, account_disabled", body = ErrorBody),
         (status = 403, description = "read_only_token, forbidden", body = ErrorBody),
-        (status = 409, description = "slug_taken", body = ErrorBody),
+        (status = 409, description = "slug_taken (also a reserved address such as `admin`)", body = ErrorBody),
         (status = 413, description = "body_too_large", body = ErrorBody),
         (status = 415, description = "unsupported_media_type", body = ErrorBody),
         (status = 422, description = "invalid_body, invalid_fields", body = ErrorBody),
@@ -146,73 +225,99 @@ pub(crate) async fn create_category(
     w: Writer,
     ApiJson(input): ApiJson<CategoryInput>,
 ) -> Result<Response, ApiError> {
-    if !w.holder.rights.allows(Capability::ManageSettings, None) {
+    let edit = category_edit(&state, &w, &input).await?;
+    let id = state
+        .app()
+        .add_category(&w.actor(), &edit)
+        .await
+        .map_err(|e| category_refusal(e, &state))?;
+    let location = format!("/api/v1/categories/{id}");
+    Ok(saved(
+        StatusCode::CREATED,
+        &category_out(&state, id).await?,
+        Some(&location),
+    ))
+}
+
+/// One category, listed or hidden.
+#[utoipa::path(
+    get,
+    path = "/api/v1/categories/{id}",
+    tag = "categories",
+    params(("id" = i64, Path, minimum = 1, description = "Category id")),
+    security((), ("token" = [])),
+    responses(
+        (status = 200, description = "The category", body = CategoryOut),
+        (status = 304, description = "Not modified (If-None-Match)"),
+        (status = 401, description = "invalid_token, token_revoked, token_expired, account_disabled", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 429, description = "too_many_requests", body = ErrorBody),
+    )
+)]
+pub(crate) async fn category(
+    State(state): State<AppState>,
+    _caller: Caller,
+    headers: HeaderMap,
+    id: Result<Parsed<CategoryId>, crate::WebError>,
+) -> Result<Response, ApiError> {
+    let Ok(Parsed(id)) = id else {
         return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
+            StatusCode::NOT_FOUND,
+            "not_found",
             state.catalog(),
         ));
-    }
-    let mut errors = FieldErrors::new();
-    let slug = Slug::parse(input.slug.trim()).ok();
-    if slug.is_none() {
-        errors.insert("slug", "article.bad_slug");
-    }
-    let title = clean(&input.title, 200).filter(|t| !t.is_empty() && !t.contains('\n'));
-    if title.is_none() {
-        errors.insert("title", "article.bad_title");
-    }
-    let description = clean(&input.description, 2000);
-    if description.is_none() {
-        errors.insert("description", "article.too_long");
-    }
-    let parent = match input.parent_id {
-        None => Some(None),
-        Some(id) if id > 0 => Some(Some(CategoryId::new(id))),
-        Some(_) => None,
     };
-    if parent.is_none() {
-        errors.insert("parent_id", "api.unknown_category");
-    }
-    let (Some(slug), Some(title), Some(description), Some(parent)) =
-        (slug, title, description, parent)
-    else {
-        return Err(ApiError::fields(&errors, &state));
+    // A hidden category's page is public by its address, so its description is too.
+    Ok(cacheable(&headers, &category_out(&state, id).await?, true))
+}
+
+/// Replace a category's title, address, description, parent and listing (editors-in-chief
+/// and administrators). Send every field (read the category first): an absent one takes its
+/// default. A changed address keeps the old one redirecting to the new.
+#[utoipa::path(
+    put,
+    path = "/api/v1/categories/{id}",
+    tag = "categories",
+    params(("id" = i64, Path, minimum = 1, description = "Category id")),
+    request_body = CategoryInput,
+    security(("token" = [])),
+    responses(
+        (status = 200, description = "Saved", body = CategoryOut),
+        (status = 400, description = "malformed_json", body = ErrorBody),
+        (status = 401, description = "token_required, invalid_token, token_revoked, token_expired, account_disabled", body = ErrorBody),
+        (status = 403, description = "read_only_token, forbidden", body = ErrorBody),
+        (status = 404, description = "not_found", body = ErrorBody),
+        (status = 409, description = "slug_taken, category_cycle", body = ErrorBody),
+        (status = 413, description = "body_too_large", body = ErrorBody),
+        (status = 415, description = "unsupported_media_type", body = ErrorBody),
+        (status = 422, description = "invalid_body, invalid_fields", body = ErrorBody),
+        (status = 429, description = "too_many_requests", body = ErrorBody),
+    )
+)]
+pub(crate) async fn update_category(
+    State(state): State<AppState>,
+    w: Writer,
+    id: Result<Parsed<CategoryId>, crate::WebError>,
+    ApiJson(input): ApiJson<CategoryInput>,
+) -> Result<Response, ApiError> {
+    let Ok(Parsed(id)) = id else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            state.catalog(),
+        ));
     };
-    let draft = CategoryDraft {
-        parent,
-        slug,
-        title,
-        description,
-        position: input.position.unwrap_or(0),
-        status: if input.listed.unwrap_or(true) {
-            CategoryStatus::Active
-        } else {
-            CategoryStatus::Hidden
-        },
-    };
-    let id = match state.app().create_category(&w.actor(), &draft).await {
-        Ok(id) => id,
-        Err(bantin_app::AppError::UnknownCategory) => {
-            return Err(ApiError::fields(
-                &FieldErrors::from([("parent_id", "api.unknown_category")]),
-                &state,
-            ));
-        }
-        Err(e) => return Err(ApiError::from_app(e, &state)),
-    };
-    let created = state
-        .store()
-        .categories()
+    let edit = category_edit(&state, &w, &input).await?;
+    state
+        .app()
+        .update_category(&w.actor(), id, &edit)
         .await
-        .map_err(|e| ApiError::from((e, &state)))?
-        .into_iter()
-        .find(|c| c.id == id)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "not_found", state.catalog()))?;
-    let mut res = (StatusCode::CREATED, axum::Json(out(&created, &state))).into_response();
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(res)
+        .map_err(|e| category_refusal(e, &state))?;
+    Ok(saved(
+        StatusCode::OK,
+        &category_out(&state, id).await?,
+        None,
+    ))
 }
 
 /// List the tags of public articles.

@@ -151,7 +151,11 @@ fn article_context(
         })
     });
     let rating = a.rating();
-    let description = if a.lead.chars().count() > 200 {
+    // The newsroom's own description when written (validated to fit), else the lead cut to
+    // what a search result shows.
+    let description = if !a.meta_description.is_empty() {
+        a.meta_description.clone()
+    } else if a.lead.chars().count() > 200 {
         let cut: String = a.lead.chars().take(197).collect();
         format!("{cut}…")
     } else {

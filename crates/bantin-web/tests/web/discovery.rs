@@ -70,6 +70,7 @@ fn draft(
         image_url: Some("/media/samples/anh-mau-2.jpg".to_owned()),
         image_alt: "Ảnh".to_owned(),
         image_caption: String::new(),
+        meta_description: String::new(),
         author: String::new(),
         source: String::new(),
         tags: vec!["Thử nghiệm <b>".to_owned()],

@@ -373,6 +373,7 @@ impl TestApp {
             image_url: None,
             image_alt: String::new(),
             image_caption: String::new(),
+            meta_description: String::new(),
             author: "Người thử".to_owned(),
             source: String::new(),
             tags: vec![],
@@ -589,5 +590,45 @@ impl TestApp {
             .create_account(&Actor::cli(), account)
             .await
             .unwrap()
+    }
+}
+
+/// The id of the category with `slug` (the demo content's, or one a test made).
+pub async fn category(app: &TestApp, slug: &str) -> bantin_core::CategoryId {
+    app.store()
+        .categories()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.slug == slug)
+        .unwrap()
+        .id
+}
+
+/// A draft titled `title` in `category_id`, to publish at `publish_at`: a lead, one
+/// paragraph, an author line and nothing else.
+pub fn draft(
+    title: &str,
+    category_id: bantin_core::CategoryId,
+    publish_at: UnixTime,
+) -> NewArticle {
+    NewArticle {
+        title: title.to_owned(),
+        slug: Slug::from_title(title).unwrap(),
+        lead: "Tóm tắt.".to_owned(),
+        body: SanitizedHtml::sanitize("<p>Nội dung.</p>"),
+        image_url: None,
+        image_alt: String::new(),
+        image_caption: String::new(),
+        meta_description: String::new(),
+        author: "Phóng viên".to_owned(),
+        source: String::new(),
+        tags: vec![],
+        status: ArticleStatus::Draft,
+        publish_at,
+        expire_at: None,
+        category_id,
+        extra_category_ids: vec![],
+        options: Default::default(),
     }
 }

@@ -36,17 +36,6 @@ async fn account(
         .unwrap();
 }
 
-async fn category(app: &TestApp, slug: &str) -> CategoryId {
-    app.store()
-        .categories()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.slug == slug)
-        .unwrap()
-        .id
-}
-
 /// The edit form's fields for `title` and `body` in category `category`.
 fn fields(category: &str, title: &str, body: &str) -> Vec<(String, String)> {
     [
@@ -562,4 +551,162 @@ async fn imported_articles_keep_their_original_as_the_first_revision() {
     let public = app.get(&url).await;
     assert_eq!(public.status, StatusCode::OK);
     assert!(!public.body.contains("Thay toàn bộ nội dung."));
+}
+
+/// What the page's head says about itself: the meta, Open Graph and Twitter descriptions and
+/// the `NewsArticle`'s, read back from the HTML.
+fn head_descriptions(html: &str) -> (String, String, String, String) {
+    let meta = |attr: &str| {
+        let start = format!("{attr}\" content=\"");
+        let rest = &html[html.find(&start).unwrap_or_else(|| panic!("{attr}")) + start.len()..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    };
+    let ld = html
+        .split("<script type=\"application/ld+json\">")
+        .skip(1)
+        .map(|rest| {
+            let block = &rest[..rest.find("</script>").expect("the block ends")];
+            serde_json::from_str::<serde_json::Value>(block).unwrap()
+        })
+        .flat_map(|v| match v {
+            serde_json::Value::Array(items) => items,
+            v => vec![v],
+        })
+        .find(|v| v["@type"] == "NewsArticle")
+        .unwrap_or_else(|| panic!("a NewsArticle in {html}"));
+    (
+        meta("name=\"description"),
+        meta("property=\"og:description"),
+        meta("name=\"twitter:description"),
+        ld["description"].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn a_meta_description_describes_the_page_and_follows_revisions() {
+    let app = TestApp::with_demo().await;
+    account(&app, "duyetbai", "Trần Văn Duyệt", Role::EditorInChief, &[]).await;
+    let cat = category(&app, "xay-dung-dang").await.to_string();
+    let mut chief = Agent::new(&app, "198.51.100.144:4000");
+    chief.sign_in("duyetbai", PASSWORD).await;
+    let with = |description: &str| {
+        let mut f = fields(&cat, "Mô tả riêng", "<p>Nội dung.</p>");
+        f.push(("meta_description".to_owned(), description.to_owned()));
+        f
+    };
+
+    // Bad descriptions are refused with the form's message; nothing is created.
+    let before = app
+        .store()
+        .newsroom_articles(&Default::default(), 1000, 0)
+        .await
+        .unwrap()
+        .len();
+    for (bad, message) in [
+        ("Có <b>thẻ</b> HTML", "không dùng dấu &lt; hoặc &gt;"),
+        ("Dấu > lẻ", "không dùng dấu &lt; hoặc &gt;"),
+        (&"ạ".repeat(301) as &str, "tối đa 300 ký tự"),
+        ("Ký tự\u{7}điều khiển", "tối đa 300 ký tự"),
+    ] {
+        let res = post_fields(&mut chief, "/admin/articles", &with(bad)).await;
+        assert_eq!(res.status, StatusCode::BAD_REQUEST, "{bad}: {}", res.body);
+        assert!(res.body.contains(message), "{bad}: {message}");
+    }
+    assert_eq!(
+        app.store()
+            .newsroom_articles(&Default::default(), 1000, 0)
+            .await
+            .unwrap()
+            .len(),
+        before
+    );
+
+    // Written with line breaks and decomposed diacritics: one line, NFC, exactly 300 fits.
+    let first = "Mo\u{302}\u{301} ta\u{309} đầu tiên\r\ncho máy tìm kiếm.";
+    let res = post_fields(&mut chief, "/admin/articles", &with(first)).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    let id = ArticleId::new(
+        res.location()
+            .split('?')
+            .next()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap(),
+    );
+    let a = app.store().article(id).await.unwrap().unwrap();
+    assert_eq!(a.meta_description, "Mố tả đầu tiên  cho máy tìm kiếm.");
+    let form = chief.get(&format!("/admin/articles/{id}")).await;
+    assert!(
+        form.body
+            .contains("Mố tả đầu tiên  cho máy tìm kiếm.</textarea>")
+    );
+    act(&mut chief, id, "approve", "").await;
+    app.settle().await;
+    let url = format!("/xay-dung-dang/{}-{id}.html", a.slug);
+    let page = app.get(&url).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let d = "Mố tả đầu tiên  cho máy tìm kiếm.".to_owned();
+    assert_eq!(
+        head_descriptions(&page.body),
+        (d.clone(), d.clone(), d.clone(), d.clone())
+    );
+
+    // A second revision with another description, then none: the lead describes the page.
+    app.advance(60);
+    let mut f = with(&"ạ".repeat(300));
+    f.push(("revision".to_owned(), revision(&app, id).await.to_string()));
+    let res = post_fields(&mut chief, &format!("/admin/articles/{id}"), &f).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    app.advance(60);
+    let mut f = with("");
+    f.push(("revision".to_owned(), revision(&app, id).await.to_string()));
+    let res = post_fields(&mut chief, &format!("/admin/articles/{id}"), &f).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    app.settle().await;
+    let page = app.get(&url).await;
+    let lead = "Tóm tắt bài viết.".to_owned();
+    assert_eq!(
+        head_descriptions(&page.body),
+        (lead.clone(), lead.clone(), lead.clone(), lead)
+    );
+
+    // Each revision keeps its own; the diff names the field; restoring brings it back.
+    let kept = |r| {
+        let app = &app;
+        async move {
+            app.store()
+                .article_revision_content(id, r)
+                .await
+                .unwrap()
+                .unwrap()
+                .meta_description
+        }
+    };
+    assert_eq!(kept(1).await, d);
+    assert_eq!(kept(3).await, "ạ".repeat(300));
+    assert_eq!(kept(4).await, "");
+    let diff = chief
+        .get(&format!("/admin/articles/{id}/diff?a=1&b=4"))
+        .await;
+    let body = between(&diff.body, "id=\"diff\"", "</section>");
+    assert!(text_of(body).contains("Mô tả cho máy tìm kiếm"), "{body}");
+    assert!(body.contains("<del>"), "{body}");
+    let res = restore(&mut chief, id, 1, 4).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.body);
+    assert_eq!(
+        app.store()
+            .article(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .meta_description,
+        d
+    );
+    app.settle().await;
+    let page = app.get(&url).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(head_descriptions(&page.body).3, d);
 }

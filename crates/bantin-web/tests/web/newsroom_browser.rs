@@ -28,17 +28,6 @@ async fn running(app: &TestApp) -> String {
     serve(app).await
 }
 
-async fn category(app: &TestApp, slug: &str) -> CategoryId {
-    app.store()
-        .categories()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.slug == slug)
-        .unwrap()
-        .id
-}
-
 /// Signs in through the form and waits to leave the sign-in page.
 async fn sign_in(client: &Client, base: &str, who: &str) {
     sign_in_form(client, base, who, PASSWORD).await;
@@ -406,24 +395,11 @@ async fn a_stale_save_loses_no_text_and_typing_survives_a_forced_sign_out() {
     }
 }
 
+/// A draft whose body's first paragraph the editor test finds.
 fn draft_in(category_id: CategoryId, title: &str, at: UnixTime) -> bantin_store::NewArticle {
     bantin_store::NewArticle {
-        title: title.to_owned(),
-        slug: bantin_core::Slug::from_title(title).unwrap(),
-        lead: "Tóm tắt.".to_owned(),
         body: bantin_core::SanitizedHtml::sanitize("<p>Đoạn đầu.</p>"),
-        image_url: None,
-        image_alt: String::new(),
-        image_caption: String::new(),
-        author: "Phóng viên".to_owned(),
-        source: String::new(),
-        tags: vec![],
-        status: ArticleStatus::Draft,
-        publish_at: at,
-        expire_at: None,
-        category_id,
-        extra_category_ids: vec![],
-        options: Default::default(),
+        ..draft(title, category_id, at)
     }
 }
 

@@ -9,17 +9,6 @@ use bantin_core::{ArticleId, ArticleStatus, CategoryId};
 
 use crate::helpers::*;
 
-async fn category(app: &TestApp, slug: &str) -> CategoryId {
-    app.store()
-        .categories()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.slug == slug)
-        .unwrap()
-        .id
-}
-
 /// A new article's form as the page gives it, filled in: its CSRF token and form key kept.
 async fn new_form(
     a: &mut Agent<'_>,

@@ -142,6 +142,7 @@ async fn events_are_signed_retried_and_logged() {
         image_url: None,
         image_alt: String::new(),
         image_caption: String::new(),
+        meta_description: String::new(),
         author: String::new(),
         source: String::new(),
         tags: vec![],

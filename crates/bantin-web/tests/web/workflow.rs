@@ -6,8 +6,8 @@ use bantin_app::{Actor, AppError, Scheduler};
 use bantin_core::access::Rights;
 use bantin_core::account::Role;
 use bantin_core::workflow::{Action, ExpiryAction, WorkflowError};
-use bantin_core::{ArticleId, ArticleStatus, CategoryId, SanitizedHtml, Slug, UnixTime, UserId};
-use bantin_store::{AuditFilter, NewArticle};
+use bantin_core::{ArticleId, ArticleStatus, CategoryId, UserId};
+use bantin_store::AuditFilter;
 
 use crate::helpers::*;
 
@@ -29,38 +29,6 @@ async fn person(app: &TestApp, name: &str, role: Role, categories: &[CategoryId]
             all_categories: categories.is_empty(),
             categories: categories.to_vec(),
         },
-    }
-}
-
-async fn category(app: &TestApp, slug: &str) -> CategoryId {
-    app.store()
-        .categories()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|c| c.slug == slug)
-        .unwrap()
-        .id
-}
-
-fn draft(title: &str, category_id: CategoryId, publish_at: UnixTime) -> NewArticle {
-    NewArticle {
-        title: title.to_owned(),
-        slug: Slug::from_title(title).unwrap(),
-        lead: "Tóm tắt.".to_owned(),
-        body: SanitizedHtml::sanitize("<p>Nội dung.</p>"),
-        image_url: None,
-        image_alt: String::new(),
-        image_caption: String::new(),
-        author: "Phóng viên".to_owned(),
-        source: String::new(),
-        tags: vec![],
-        status: ArticleStatus::Draft,
-        publish_at,
-        expire_at: None,
-        category_id,
-        extra_category_ids: vec![],
-        options: Default::default(),
     }
 }
 

@@ -975,6 +975,7 @@ async fn seed_articles(
                 image_url: Some(p(2)),
                 image_alt: p(3),
                 image_caption: p(4),
+                meta_description: String::new(),
                 author: p(5),
                 source: p(6),
                 tags: vec![p(7)],
