@@ -296,10 +296,13 @@ pub(crate) fn related(a: &Article, now: UnixTime, limit: i64) -> Query {
              SELECT * FROM (
                  SELECT CAST(0 AS BIGINT) AS newer, ",
             summary_columns!(),
+            // Published before the article, which readers see, so before now as well: the
+            // row value is the walk's only upper bound (given `publish_at <= now` too, SQLite
+            // walked down from now, across every newer article of a big category).
             " FROM articles a
-                 WHERE a.category_id = $2 AND ",
-            reachable!(),
-            " AND (a.publish_at, a.id) < ($3, $4)
+                 WHERE a.category_id = $2 AND a.status = 'published'
+                   AND (a.expire_at IS NULL OR a.expire_at > $1)
+                   AND (a.publish_at, a.id) < ($3, $4)
                  ORDER BY a.publish_at DESC, a.id DESC
                  LIMIT $5
              ) o"
