@@ -17,7 +17,7 @@ fn jpeg_gets_variants_in_webp_and_jpeg() {
     let p = prepare(&jpeg(1100, 600), "DSC_5191.JPG", &settings()).unwrap();
     assert_eq!(p.ext, "jpg");
     assert_eq!(p.size, Some((1100, 600)));
-    assert_eq!(p.widths, vec![320, 640, 1024]);
+    assert_eq!(p.widths, vec![320, 480, 800]);
     let names: Vec<_> = p.files.iter().map(|f| f.name.clone()).collect();
     let k = &p.key;
     assert_eq!(k.len(), 32);
@@ -25,7 +25,7 @@ fn jpeg_gets_variants_in_webp_and_jpeg() {
         format!("{k}.jpg"),
         format!("{k}-320.jpg"),
         format!("{k}-320.webp"),
-        format!("{k}-1024.webp"),
+        format!("{k}-800.webp"),
         format!("{k}-1100.webp"),
     ] {
         assert!(names.contains(&n), "{n} in {names:?}");
@@ -85,7 +85,7 @@ fn large_original_scaled_down() {
 fn png_with_alpha_and_gif_first_frame() {
     let p = prepare(&png(700, 100), "logo.png", &settings()).unwrap();
     assert_eq!(p.ext, "png");
-    assert!(p.files.iter().any(|f| f.name.ends_with("-640.png")));
+    assert!(p.files.iter().any(|f| f.name.ends_with("-480.png")));
     let mut gif = Vec::new();
     {
         let mut enc = image::codecs::gif::GifEncoder::new(&mut gif);
