@@ -1,6 +1,7 @@
 //! Pictures on reader pages: every `<img>` whose source is a library item becomes a
 //! `<picture>` with WebP and own-format `srcset`s, `sizes`, its `width`/`height` (no layout
-//! shift) and `loading="lazy"` below the fold; the first picture of a page loads eagerly. An
+//! shift) and `loading="lazy"` below the fold; the first picture of a page loads eagerly (an
+//! animated GIF is shown as itself, to keep its animation). An
 //! image whose library item was deleted becomes a placeholder with its alt text, never a
 //! broken image.
 
@@ -71,19 +72,29 @@ pub(crate) fn picture(item: &MediaItem, alt: &str, eager: bool) -> String {
         return format!("<a href=\"{}\">{alt}</a>", url(&item.file()));
     };
     let (w, h) = (w as u32, h as u32);
-    let widths = item.variant_widths();
-    let webp = srcset(&item.key, &item.ext, w, &widths, true);
-    let own = srcset(&item.key, &item.ext, w, &widths, false);
-    // The fallback `src` for browsers without srcset: the 1024 variant or the original.
-    let src = widths.iter().rev().find(|&&v| v <= 1024).map_or_else(
-        || url(&item.file()),
-        |&v| url(&variant_name(&item.key, v, &item.ext)),
-    );
     let loading = if eager {
         "eager\" fetchpriority=\"high"
     } else {
         "lazy"
     };
+    if item.ext == "gif" {
+        // An animated GIF is shown as itself: its variants are WebP stills of the first frame
+        // (for thumbnails), which would stop the animation.
+        return format!(
+            "<img src=\"{}\" width=\"{w}\" height=\"{h}\" alt=\"{alt}\" loading=\"{loading}\" \
+             decoding=\"async\">",
+            url(&item.file())
+        );
+    }
+    let widths = item.variant_widths();
+    let webp = srcset(&item.key, &item.ext, w, &widths, true);
+    let own = srcset(&item.key, &item.ext, w, &widths, false);
+    // The fallback `src` for browsers without srcset: the widest variant up to 1024 px, or
+    // the original.
+    let src = widths.iter().rev().find(|&&v| v <= 1024).map_or_else(
+        || url(&item.file()),
+        |&v| url(&variant_name(&item.key, v, &item.ext)),
+    );
     let source = if item.ext == "webp" {
         String::new()
     } else {
