@@ -191,6 +191,58 @@ pub(crate) async fn responsive(
     Ok((main_html, out))
 }
 
+/// Responsive sources for the thumbnails of a list: one query for every library picture the
+/// entries show. A picture whose library item was deleted is dropped from its entry, never
+/// shown broken; other images (an outside URL, a file under `/media/`) are left as they are.
+pub(crate) async fn thumbnails(
+    state: &AppState,
+    mut items: Vec<crate::site::Item>,
+) -> Result<Vec<crate::site::Item>, WebError> {
+    let mut keys: Vec<String> = items
+        .iter()
+        .filter_map(|i| i.image_url().and_then(key_of_url).map(str::to_owned))
+        .collect();
+    if keys.is_empty() {
+        return Ok(items);
+    }
+    keys.sort();
+    keys.dedup();
+    let found: HashMap<String, MediaItem> = state
+        .store()
+        .media_by_keys(&keys)
+        .await?
+        .into_iter()
+        .map(|m| (m.key.clone(), m))
+        .collect();
+    for item in &mut items {
+        let Some(key) = item.image_url().and_then(key_of_url).map(str::to_owned) else {
+            continue;
+        };
+        let thumb = found.get(&key).and_then(|m| {
+            let (w, _) = (m.width?, m.height?);
+            let w = u32::try_from(w).ok()?;
+            let widths = m.variant_widths();
+            // An animated GIF's list thumbnail is its WebP still: a list need not move.
+            let own_ext = if m.ext == "gif" {
+                "webp"
+            } else {
+                m.ext.as_str()
+            };
+            let src = widths.first().map_or_else(
+                || url(&m.file()),
+                |&v| url(&variant_name(&m.key, v, own_ext)),
+            );
+            Some(crate::site::Thumb {
+                webp: srcset(&m.key, &m.ext, w, &widths, true),
+                own: srcset(&m.key, &m.ext, w, &widths, m.ext == "gif"),
+                src,
+            })
+        });
+        item.set_thumb(thumb);
+    }
+    Ok(items)
+}
+
 /// `GET /media/lib/{file}`: a library file from the storage, cached for a year by browsers
 /// and proxies (names are content addresses: a file never changes under its name).
 pub(crate) async fn serve(

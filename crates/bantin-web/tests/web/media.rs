@@ -396,3 +396,59 @@ async fn media_animated_gif_stays_animated_on_reader_pages() {
     use image::AnimationDecoder;
     assert_eq!(decoder.into_frames().count(), 3);
 }
+
+#[tokio::test]
+async fn media_list_thumbnails_are_responsive_and_never_broken() {
+    let app = TestApp::with_demo().await;
+    let page = app.get("/xay-dung-dang/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let body = &page.body;
+    // Library thumbnails come from the variants, sized for the list's 9rem/15rem column.
+    let thumbs = body.matches("<a class=\"thumb\"").count();
+    assert!(thumbs > 0, "{body}");
+    assert_eq!(
+        body.matches("<picture><source type=\"image/webp\" srcset=\"/media/lib/")
+            .count(),
+        thumbs,
+        "every demo thumbnail is a library picture: {body}"
+    );
+    assert!(body.contains("sizes=\"(min-width: 60rem) 15rem, 9rem\""));
+    let start = body.find("<a class=\"thumb\"").unwrap();
+    let card = &body[start..start + body[start..].find("</a>").unwrap()];
+    assert!(card.contains("-320.webp 320w"), "{card}");
+    let src = between(card, "<img src=\"", "\"");
+    assert!(
+        src.ends_with("-320.jpg"),
+        "a small fallback, not the original: {src}"
+    );
+    assert_eq!(app.get(src).await.status, StatusCode::OK);
+    // The home page's category blocks show a 9rem thumbnail.
+    let home = app.get("/").await;
+    assert!(home.body.contains("sizes=\"9rem\""), "{}", home.body);
+
+    // A thumbnail whose library item is deleted disappears from the list (no broken image).
+    let key = bantin_media::key_of_url(src).unwrap().to_owned();
+    let showing = body
+        .split("<a class=\"thumb\"")
+        .skip(1)
+        .filter(|c| c[..c.find("</a>").unwrap()].contains(&key))
+        .count();
+    let item = app
+        .store()
+        .media_by_keys(std::slice::from_ref(&key))
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    app.app()
+        .delete_media(&bantin_app::Actor::cli(), item.id, true)
+        .await
+        .unwrap();
+    app.settle().await;
+    let page = app.get("/xay-dung-dang/").await;
+    assert!(!page.body.contains(&key), "no link to a deleted file");
+    assert_eq!(
+        page.body.matches("<a class=\"thumb\"").count(),
+        thumbs - showing
+    );
+}
