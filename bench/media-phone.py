@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Image bytes a 390 px-wide phone downloads for the seed article, measured in headless
-Chromium (through chromedriver's WebDriver HTTP API; Python standard library only).
+"""Image bytes a 390 px-wide phone downloads for the seed article (and the first page of its
+category, a list of thumbnails), measured in headless Chromium (through chromedriver's WebDriver
+HTTP API; Python standard library only).
 
 Usage: bench/media-phone.py BASE_URL [DEMO_MEDIA_DIR]
 
@@ -107,6 +108,14 @@ def main():
                 break
             except OSError:
                 time.sleep(0.1)
+        lists = BASE + "/xay-dung-dang/"
+        print(f"list page: {lists}")
+        for dpr in (1, 2, 3):
+            first, every, _, _ = measure(port, lists, dpr)
+            a = sum(e[1] for e in first)
+            b = sum(e[1] for e in every)
+            print(f"  DPR {dpr}: first screen {a} B ({len(first)} pictures); "
+                  f"after scrolling {b} B ({len(every)} pictures)")
         print(f"page: {url}")
         print(f"originals (the three demo JPEGs): {originals} B")
         for dpr in (1, 2, 3):

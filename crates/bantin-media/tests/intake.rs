@@ -104,11 +104,13 @@ fn gif_frames(w: u16, h: u16, frames: u8, comment: &[u8]) -> Vec<u8> {
                 .unwrap();
         }
         for i in 0..frames {
-            let mut f = gif::Frame::default();
-            f.width = w;
-            f.height = h;
-            f.delay = 7;
-            f.buffer = vec![1 + i % 3; usize::from(w) * usize::from(h)].into();
+            let f = gif::Frame {
+                width: w,
+                height: h,
+                delay: 7,
+                buffer: vec![1 + i % 3; usize::from(w) * usize::from(h)].into(),
+                ..gif::Frame::default()
+            };
             enc.write_frame(&f).unwrap();
         }
     }

@@ -544,7 +544,9 @@ async fn the_service_fetches_checks_each_hop_and_gives_up_on_bad_answers() {
         .unwrap();
     assert_eq!(via.ext, "png");
 
-    let cases: Vec<(String, fn(&PullError) -> bool)> = vec![
+    /// What a refusal must be.
+    type Expect = fn(&PullError) -> bool;
+    let cases: Vec<(String, Expect)> = vec![
         (get("/to-private"), |e| {
             matches!(e, PullError::Net(NetError::NotPublic { .. }))
         }),
