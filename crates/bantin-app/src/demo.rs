@@ -139,7 +139,8 @@ impl App {
         let mut urls: Vec<(String, String)> = Vec::new();
         for (path, prepared) in &library {
             let name = path.rsplit('/').next().unwrap_or(path);
-            crate::media::record(&mut tx, self, &Actor::system(), prepared, name, now).await?;
+            crate::media::record(&mut tx, self, &Actor::system(), prepared, name, None, now)
+                .await?;
             urls.push((
                 format!("/media/{path}"),
                 bantin_media::url(&prepared.main_name()),

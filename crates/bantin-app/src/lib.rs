@@ -12,7 +12,9 @@ mod error;
 mod feed;
 mod history;
 pub mod media;
+pub mod net;
 mod ratings;
+pub mod remote;
 mod scheduler;
 mod signin;
 mod tokens;
@@ -30,13 +32,13 @@ pub use editing::{Editing, HEARTBEAT_SECONDS, LOCK_STALE_SECONDS};
 pub use error::{AppError, Result};
 pub use feed::{ChangeSink, Follower};
 pub use history::{RESTORED_NOTE, restored_from};
+pub use net::{AddressPolicy, NetError, is_public_address};
 pub use ratings::VoteRequest;
+pub use remote::{PullError, Pulled, RemoteFetch};
 pub use scheduler::Scheduler;
 pub use signin::{FAILURE_KEY_CHARS, SessionStarted, SignIn, failure_key, hash_token};
 pub use tokens::{TOKEN_PREFIX, TokenCheck, TokenCreated, TokenHolder, TokenName};
-pub use webhooks::{
-    WebhookEvent, WebhookSettings, WebhookUrl, Webhooks, is_public_address, signature,
-};
+pub use webhooks::{WebhookEvent, WebhookSettings, WebhookUrl, Webhooks, signature};
 
 /// The rules services apply that operators may tune.
 #[derive(Clone, Debug)]

@@ -59,6 +59,7 @@ pub(crate) async fn record(
     actor: &Actor,
     p: &Prepared,
     file_name: &str,
+    source: Option<&str>,
     now: UnixTime,
 ) -> Result<(i64, bool)> {
     if let Some(existing) = app
@@ -72,7 +73,10 @@ pub(crate) async fn record(
     let id = tx
         .insert_media(&new_media(p, file_name, actor.user_id), now)
         .await?;
-    let detail = format!("{file_name} ({} bytes)", p.bytes);
+    let detail = match source {
+        Some(url) => format!("{file_name} ({} bytes) from {url}", p.bytes),
+        None => format!("{file_name} ({} bytes)", p.bytes),
+    };
     tx.audit(
         &actor.entry("media.uploaded", &format!("media:{id}"), &detail),
         now,
@@ -112,9 +116,24 @@ impl App {
         raw_name: &str,
         bytes: Bytes,
     ) -> Result<MediaItem> {
+        self.take_in(actor, raw_name, bytes, None).await
+    }
+
+    /// Intake shared by uploads and pulled pictures (`source`: the URL it came from, which
+    /// must then be a picture, not a document).
+    pub(crate) async fn take_in(
+        &self,
+        actor: &Actor,
+        raw_name: &str,
+        bytes: Bytes,
+        source: Option<&str>,
+    ) -> Result<MediaItem> {
         let media = self.media_or_fail()?;
         let file_name = nfc(&safe_file_name(raw_name));
         let prepared = media.prepare(bytes, &file_name).await?;
+        if source.is_some() && !prepared.format.is_image() {
+            return Err(bantin_media::IntakeError::NotAccepted.into());
+        }
         if let Some(existing) = self
             .store()
             .media_by_keys(std::slice::from_ref(&prepared.key))
@@ -130,7 +149,7 @@ impl App {
         let now = self.now();
         let recorded = async {
             let mut tx = self.store().begin().await?;
-            let (id, _) = record(&mut tx, self, actor, &prepared, &file_name, now).await?;
+            let (id, _) = record(&mut tx, self, actor, &prepared, &file_name, source, now).await?;
             tx.commit().await?;
             Ok::<_, AppError>(id)
         }

@@ -13,12 +13,12 @@
 //!    one process sends it at a time; the outcome is written back with the next attempt's time
 //!    (exponential backoff) or the final status.
 //!
-//! Targets are checked when each delivery is sent: the host's addresses are resolved and any
-//! loopback, private, link-local or otherwise non-public address refuses the delivery unless
-//! the `webhooks_allow_private` setting allows it; the request then goes to exactly the
-//! addresses checked (no second lookup to rebind), through no proxy, following no redirect.
+//! Targets are checked when each delivery is sent, by the guard in [`crate::net`]: the host's
+//! addresses are resolved and any loopback, private, link-local or otherwise non-public
+//! address refuses the delivery unless the `webhooks_allow_private` setting allows it; the
+//! request then goes to exactly the addresses checked (no second lookup to rebind), through no
+//! proxy, following no redirect.
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,6 +28,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 use tokio::sync::Notify;
 
+use crate::net::{AddressPolicy, error_chain, pinned_client, resolve_checked};
 use crate::{Actor, App, AppError, ChangeSink, Result, random_hex};
 
 /// The meta key of the feed cursor.
@@ -100,41 +101,6 @@ impl WebhookUrl {
     /// The URL as text.
     pub fn as_str(&self) -> &str {
         self.0.as_str()
-    }
-}
-
-/// Whether an address is one anyone on the internet could reach: not loopback, private,
-/// link-local, shared (CGNAT), unspecified, multicast, broadcast or reserved.
-pub fn is_public_address(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => {
-            let o = v4.octets();
-            !(v4.is_loopback()
-                || v4.is_private()
-                || v4.is_link_local()
-                || v4.is_unspecified()
-                || v4.is_broadcast()
-                || v4.is_multicast()
-                || v4.is_documentation()
-                || o[0] == 0
-                || (o[0] == 100 && (o[1] & 0xc0) == 64)
-                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
-                || (o[0] == 198 && (o[1] & 0xfe) == 18)
-                || o[0] >= 240)
-        }
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public_address(IpAddr::V4(v4));
-            }
-            let s = v6.segments();
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (s[0] & 0xfe00) == 0xfc00
-                || (s[0] & 0xffc0) == 0xfe80
-                || (s[0] == 0x2001 && s[1] == 0x0db8)
-                || (s[0] == 0x64 && s[1] == 0xff9b))
-        }
     }
 }
 
@@ -526,41 +492,15 @@ impl Webhooks {
     /// Sends one delivery; the receiver's status, or why nothing was sent or answered.
     async fn send(&self, url: &str, secret: &str, d: &Delivery) -> Result<i64, String> {
         let url = WebhookUrl::parse(url).ok_or_else(|| "invalid URL".to_owned())?;
-        let host = url.0.host_str().unwrap_or_default().to_owned();
-        let port = url.0.port_or_known_default().unwrap_or(80);
-        let literal = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-            .ok();
-        let addrs: Vec<SocketAddr> = match literal {
-            Some(ip) => vec![SocketAddr::new(ip, port)],
-            None => tokio::net::lookup_host((host.as_str(), port))
-                .await
-                .map_err(|e| format!("cannot resolve {host}: {e}"))?
-                .collect(),
+        let policy = AddressPolicy {
+            allow_private: self.settings.allow_private,
+            allow_addresses: Vec::new(),
         };
-        if addrs.is_empty() {
-            return Err(format!("{host} has no address"));
-        }
-        if !self.settings.allow_private
-            && let Some(bad) = addrs.iter().find(|a| !is_public_address(a.ip()))
-        {
-            return Err(format!(
-                "refused: {host} resolves to a non-public address ({})",
-                bad.ip()
-            ));
-        }
-        let mut builder = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls_config())
-            .redirect(reqwest::redirect::Policy::none())
-            .no_proxy()
-            .timeout(self.settings.timeout)
-            .user_agent("bantin-webhooks/1");
-        if literal.is_none() {
-            builder = builder.resolve_to_addrs(&host, &addrs);
-        }
-        let client = builder.build().map_err(|e| format!("client: {e}"))?;
+        let pinned = resolve_checked(&url.0, &policy)
+            .await
+            .map_err(|e| e.to_string())?;
+        let client = pinned_client(&pinned, self.settings.timeout, "bantin-webhooks/1")
+            .map_err(|e| e.to_string())?;
         let t = self.app.now().as_second();
         let res = client
             .post(url.0.clone())
@@ -571,57 +511,14 @@ impl Webhooks {
             .body(d.payload.clone())
             .send()
             .await
-            .map_err(|e| {
-                let mut s = e.to_string();
-                let mut src = std::error::Error::source(&e);
-                while let Some(c) = src {
-                    s.push_str(": ");
-                    s.push_str(&c.to_string());
-                    src = c.source();
-                }
-                s
-            })?;
+            .map_err(|e| error_chain(&e))?;
         Ok(i64::from(res.status().as_u16()))
     }
-}
-
-/// TLS for deliveries: rustls with *ring* and the Mozilla roots.
-fn tls_config() -> rustls::ClientConfig {
-    let roots = rustls::RootCertStore {
-        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-    };
-    rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default TLS versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn addresses() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "100.64.0.1",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "::ffff:127.0.0.1",
-        ] {
-            assert!(!is_public_address(ip.parse().unwrap()), "{ip}");
-        }
-        for ip in ["203.0.114.1", "8.8.8.8", "2a00:1450::1"] {
-            assert!(is_public_address(ip.parse().unwrap()), "{ip}");
-        }
-    }
 
     #[test]
     fn urls_and_signatures() {

@@ -1,9 +1,9 @@
 //! Article HTML that has passed the allow-list sanitiser, so templates may print it as is.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock, Mutex};
 
 use unicode_normalization::char::canonical_combining_class;
 
@@ -102,6 +102,9 @@ impl EmbedHosts {
     }
 }
 
+/// A look at (and maybe a new value for) an `<img>`'s `src`.
+type ImageHook = Box<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// The sanitiser's allow-list, with the embed hosts of a site's settings.
 pub struct HtmlPolicy {
     builder: ammonia::Builder<'static>,
@@ -125,6 +128,12 @@ impl Default for HtmlPolicy {
 impl HtmlPolicy {
     /// The allow-list letting frames in from `embeds` only.
     pub fn new(embeds: EmbedHosts) -> Self {
+        Self::with_images(embeds, None)
+    }
+
+    /// The allow-list, with `images` called on each `<img>`'s `src` as the sanitiser reads
+    /// it: `Some(new)` replaces the value, `None` keeps it.
+    fn with_images(embeds: EmbedHosts, images: Option<ImageHook>) -> Self {
         let mut b = ammonia::Builder::default();
         b.add_tags(
             ["figure", "figcaption", "caption", "iframe"]
@@ -160,9 +169,43 @@ impl HtmlPolicy {
             if element == "iframe" && attribute == "src" {
                 return allowed.allows(value).then(|| value.into());
             }
+            if element == "img"
+                && attribute == "src"
+                && let Some(new) = images.as_ref().and_then(|f| f(value))
+            {
+                return Some(new.into());
+            }
             Some(value.into())
         });
         Self { builder: b, embeds }
+    }
+
+    /// The `src` of every `<img>` in `raw`, read by the sanitiser's parser (as a browser
+    /// would), in document order, each once.
+    pub fn image_sources(&self, raw: &str) -> Vec<String> {
+        let found = Arc::new(Mutex::new(Vec::<String>::new()));
+        let sink = found.clone();
+        let hook: ImageHook = Box::new(move |src| {
+            let mut f = sink
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !f.iter().any(|s| s == src) {
+                f.push(src.to_owned());
+            }
+            None
+        });
+        Self::with_images(self.embeds.clone(), Some(hook)).sanitize(raw);
+        let mut f = found
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::mem::take(&mut *f)
+    }
+
+    /// `raw` sanitised under this allow-list, each `<img>` whose `src` is a key of `map`
+    /// pointing at its value instead.
+    pub fn replace_image_sources(&self, raw: &str, map: HashMap<String, String>) -> SanitizedHtml {
+        let hook: ImageHook = Box::new(move |src| map.get(src).cloned());
+        Self::with_images(self.embeds.clone(), Some(hook)).sanitize(raw)
     }
 
     /// Where frames may come from under this policy.
@@ -440,6 +483,28 @@ mod tests {
         );
         assert_eq!(empty_frames("<p>x</p>"), "<p>x</p>");
         assert_eq!(empty_frames("<iframe src=\"a\">x"), "<iframe src=\"a\">");
+    }
+
+    #[test]
+    fn image_sources_are_read_and_replaced_as_the_parser_sees_them() {
+        let p = HtmlPolicy::default();
+        let raw = r#"<p>a<img src="https://x.vn/a.jpg?x=1&amp;y=2" alt="A"></p>
+            <IMG SRC=http://x.vn/b.png><img src="https://x.vn/a.jpg?x=1&y=2">
+            <script><img src="https://evil/c.jpg"></script>"#;
+        assert_eq!(
+            p.image_sources(raw),
+            ["https://x.vn/a.jpg?x=1&y=2", "http://x.vn/b.png"]
+        );
+        let map = HashMap::from([(
+            "https://x.vn/a.jpg?x=1&y=2".to_owned(),
+            "/media/lib/k.jpg".to_owned(),
+        )]);
+        let out = p.replace_image_sources(raw, map);
+        assert_eq!(out.as_str().matches("/media/lib/k.jpg").count(), 2);
+        assert!(out.as_str().contains(r#"src="http://x.vn/b.png""#));
+        assert!(!out.as_str().contains("evil"));
+        // The replaced body is a fixed point of the ordinary sanitiser.
+        assert_eq!(p.sanitize(out.as_str()), out);
     }
 
     #[test]

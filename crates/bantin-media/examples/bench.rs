@@ -82,6 +82,21 @@ fn main() {
         before,
         base
     );
+    // The same phone shown that camera picture in an article: the variant its browser picks.
+    let slot = 390.0 - 32.0;
+    let (full, _) = p.size.unwrap();
+    let mut candidates = p.widths.clone();
+    candidates.push(full);
+    for dpr in [1.0, 2.0, 3.0] {
+        let pick = chromium_pick(&candidates, slot, dpr);
+        let name = format!("{}-{pick}.webp", p.key);
+        let size = p.files.iter().find(|f| f.name == name).unwrap().bytes.len();
+        println!(
+            "24 MP camera JPEG in an article, 390 px phone at DPR {dpr}: the {pick} px WebP, {size} B ({:.1} % fewer than the {} B camera file)",
+            100.0 * (1.0 - size as f64 / big.len() as f64),
+            big.len()
+        );
+    }
     // Variants per second on a 2560 px original (what intake starts from after scaling).
     let mid = photo(2560, 1707);
     let t = Instant::now();

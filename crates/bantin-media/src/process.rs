@@ -3,6 +3,14 @@
 //! piece of metadata (by re-encoding the pixels), scale an oversized original down and make the
 //! responsive variants. Synchronous and CPU-bound: run it off the async executor
 //! ([`crate::Media::intake`] does).
+//!
+//! An animated GIF keeps its animation: its frames are decoded (indexed colours, within the
+//! memory cap, the frames' total pixels within the pixel limit) and written again as a new
+//! GIF with only what plays it — frames, palettes, delays, disposal, transparency, loop count
+//! — so comments and XMP are dropped like EXIF. That GIF is the item's file; its variants are
+//! WebP stills of the first frame (list thumbnails, previews), and reader pages show the GIF
+//! itself. One whose longer side is over the scale-down width, or a one-frame GIF, becomes a
+//! still PNG like any picture.
 
 use std::io::Cursor;
 
@@ -27,7 +35,12 @@ pub struct IntakeSettings {
     pub max_width: u32,
     /// Keep the uploaded file untouched besides the processed one (metadata included).
     pub keep_original: bool,
-    /// Variant widths, ascending.
+    /// Variant widths, ascending. The defaults follow the article column (`sizes`: the screen
+    /// less 2 rem on phones, 768 CSS px beyond): 480 for phones at 1 device pixel per CSS
+    /// pixel (a 328–398 px column), 800 for phones at 2 (656–796) and desktops at 1 (768),
+    /// 1200 for phones at 3 (984–1194), 1600 for desktops at 2; 320 for list thumbnails.
+    /// Each step is the first candidate a browser reaches for that screen, so it downloads
+    /// at most about a fifth more pixels than it shows.
     pub widths: Vec<u32>,
     /// Quality of lossy WebP variants (0–100).
     pub webp_quality: f32,
@@ -44,7 +57,7 @@ impl Default for IntakeSettings {
             max_alloc: 400 * 1024 * 1024,
             max_width: 2560,
             keep_original: false,
-            widths: vec![320, 640, 1024, 1600],
+            widths: vec![320, 480, 800, 1200, 1600],
             webp_quality: 75.0,
             jpeg_quality: 80,
         }
@@ -335,6 +348,65 @@ impl Pixels {
     }
 }
 
+/// Frames of an animated GIF over this many are refused (a GIF of thousands of tiny frames
+/// costs time, not memory).
+const MAX_GIF_FRAMES: usize = 2000;
+
+/// An animated GIF written again with only what plays it; `None` for a one-frame GIF. The
+/// frames are decoded to check them and to drop everything else in the file.
+fn animated_gif(bytes: &[u8], s: &IntakeSettings) -> Result<Option<Vec<u8>>, IntakeError> {
+    let corrupt = |e: gif::DecodingError| IntakeError::Corrupt(e.to_string());
+    let mut opts = gif::DecodeOptions::new();
+    opts.set_color_output(gif::ColorOutput::Indexed);
+    opts.set_memory_limit(gif::MemoryLimit::Bytes(
+        std::num::NonZeroU64::new(s.max_alloc.max(1)).unwrap_or(std::num::NonZeroU64::MIN),
+    ));
+    let mut decoder = opts.read_info(Cursor::new(bytes)).map_err(corrupt)?;
+    let (width, height) = (decoder.width(), decoder.height());
+    let repeat = decoder.repeat();
+    let global = decoder.global_palette().map(<[u8]>::to_vec);
+    let mut out = Vec::new();
+    let mut frames = 0usize;
+    let mut pixels = 0u64;
+    {
+        let mut encoder =
+            gif::Encoder::new(&mut out, width, height, global.as_deref().unwrap_or(&[]))
+                .map_err(|e| IntakeError::Encode(e.to_string()))?;
+        encoder
+            .set_repeat(repeat)
+            .map_err(|e| IntakeError::Encode(e.to_string()))?;
+        while let Some(frame) = decoder.read_next_frame().map_err(corrupt)? {
+            frames += 1;
+            pixels += u64::from(frame.width) * u64::from(frame.height);
+            if frames > MAX_GIF_FRAMES || pixels > s.max_pixels {
+                return Err(IntakeError::TooManyPixels {
+                    width: u32::from(width),
+                    height: u32::from(height),
+                    max_pixels: s.max_pixels,
+                    max_side: s.max_side,
+                });
+            }
+            let clean = gif::Frame {
+                delay: frame.delay,
+                dispose: frame.dispose,
+                transparent: frame.transparent,
+                needs_user_input: false,
+                top: frame.top,
+                left: frame.left,
+                width: frame.width,
+                height: frame.height,
+                interlaced: false,
+                palette: frame.palette.clone(),
+                buffer: frame.buffer.clone(),
+            };
+            encoder
+                .write_frame(&clean)
+                .map_err(|e| IntakeError::Encode(e.to_string()))?;
+        }
+    }
+    Ok((frames > 1).then_some(out))
+}
+
 fn prepare_image(
     bytes: &[u8],
     format: Format,
@@ -344,6 +416,11 @@ fn prepare_image(
         return Err(IntakeError::Truncated);
     }
     let (w, h) = checked_dimensions(bytes, format, s)?;
+    let animation = if format == Format::Gif && w.max(h) <= s.max_width {
+        animated_gif(bytes, s)?
+    } else {
+        None
+    };
     let mut reader = ImageReader::with_format(Cursor::new(bytes), image_format(format));
     reader.limits(limits(s));
     let mut decoder = reader.into_decoder().map_err(decode_error)?;
@@ -382,13 +459,18 @@ fn prepare_image(
         };
         pixels = pixels.resized(target)?;
     }
-    // The processed original: its own format (a GIF's first frame becomes a PNG), no metadata.
+    // The processed original: its own format (a still GIF becomes a PNG, an animated one the
+    // GIF written again), no metadata.
     let ext = match format {
+        _ if animation.is_some() => "gif",
         Format::Jpeg => "jpg",
         Format::Png | Format::Gif => "png",
         _ => "webp",
     };
-    let master = pixels.encode(ext, s, true)?;
+    let master = match animation {
+        Some(gif) => gif,
+        None => pixels.encode(ext, s, true)?,
+    };
     let key = content_key(&master);
     let mut files = vec![OutFile {
         name: format!("{key}.{ext}"),
@@ -402,7 +484,8 @@ fn prepare_image(
         .collect();
     for &v in &widths {
         let small = pixels.resized(v)?;
-        if ext != "webp" {
+        // An animated GIF's variants are WebP stills only (see the module notes).
+        if ext != "webp" && ext != "gif" {
             files.push(OutFile {
                 name: variant_name(&key, v, ext),
                 bytes: small.encode(ext, s, false)?.into(),

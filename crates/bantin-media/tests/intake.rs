@@ -17,7 +17,7 @@ fn jpeg_gets_variants_in_webp_and_jpeg() {
     let p = prepare(&jpeg(1100, 600), "DSC_5191.JPG", &settings()).unwrap();
     assert_eq!(p.ext, "jpg");
     assert_eq!(p.size, Some((1100, 600)));
-    assert_eq!(p.widths, vec![320, 640, 1024]);
+    assert_eq!(p.widths, vec![320, 480, 800]);
     let names: Vec<_> = p.files.iter().map(|f| f.name.clone()).collect();
     let k = &p.key;
     assert_eq!(k.len(), 32);
@@ -25,7 +25,7 @@ fn jpeg_gets_variants_in_webp_and_jpeg() {
         format!("{k}.jpg"),
         format!("{k}-320.jpg"),
         format!("{k}-320.webp"),
-        format!("{k}-1024.webp"),
+        format!("{k}-800.webp"),
         format!("{k}-1100.webp"),
     ] {
         assert!(names.contains(&n), "{n} in {names:?}");
@@ -85,19 +85,100 @@ fn large_original_scaled_down() {
 fn png_with_alpha_and_gif_first_frame() {
     let p = prepare(&png(700, 100), "logo.png", &settings()).unwrap();
     assert_eq!(p.ext, "png");
-    assert!(p.files.iter().any(|f| f.name.ends_with("-640.png")));
-    let mut gif = Vec::new();
-    {
-        let mut enc = image::codecs::gif::GifEncoder::new(&mut gif);
-        let frame = image::Frame::new(image::RgbaImage::from_pixel(
-            50,
-            40,
-            image::Rgba([1, 2, 3, 255]),
-        ));
-        enc.encode_frames([frame.clone(), frame]).unwrap();
-    }
-    let p = prepare(&gif, "anim.gif", &settings()).unwrap();
+    assert!(p.files.iter().any(|f| f.name.ends_with("-480.png")));
+    // One frame: a still picture like any other.
+    let p = prepare(&gif_frames(50, 40, 1, b""), "still.gif", &settings()).unwrap();
     assert_eq!((p.ext.as_str(), p.size), ("png", Some((50, 40))));
+}
+
+/// A GIF of `frames` frames (each a different colour, 70 ms each, looping forever) with
+/// `comment` in a comment extension, written with the `gif` crate.
+fn gif_frames(w: u16, h: u16, frames: u8, comment: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let palette = [0u8, 0, 0, 255, 0, 0, 0, 255, 0, 0, 0, 255];
+        let mut enc = gif::Encoder::new(&mut out, w, h, &palette).unwrap();
+        enc.set_repeat(gif::Repeat::Infinite).unwrap();
+        if !comment.is_empty() {
+            enc.write_raw_extension(gif::Extension::Comment.into(), &[comment])
+                .unwrap();
+        }
+        for i in 0..frames {
+            let f = gif::Frame {
+                width: w,
+                height: h,
+                delay: 7,
+                buffer: vec![1 + i % 3; usize::from(w) * usize::from(h)].into(),
+                ..gif::Frame::default()
+            };
+            enc.write_frame(&f).unwrap();
+        }
+    }
+    out
+}
+
+#[test]
+fn animated_gif_keeps_its_animation_and_loses_its_comments() {
+    let secret = b"GPS 21.0285N 105.8542E; made by someone's phone";
+    let p = prepare(&gif_frames(500, 300, 3, secret), "loading.gif", &settings()).unwrap();
+    assert_eq!((p.ext.as_str(), p.size), ("gif", Some((500, 300))));
+    let main = &p.files[0];
+    assert_eq!(main.name, format!("{}.gif", p.key));
+    assert!(
+        !main.bytes.windows(secret.len()).any(|w| w == secret),
+        "comment dropped"
+    );
+    // Every frame, its timing and the loop are still there.
+    let mut d = gif::DecodeOptions::new();
+    d.set_color_output(gif::ColorOutput::Indexed);
+    let mut dec = d.read_info(std::io::Cursor::new(&main.bytes[..])).unwrap();
+    assert_eq!(dec.repeat(), gif::Repeat::Infinite);
+    let mut colours = Vec::new();
+    while let Some(f) = dec.read_next_frame().unwrap() {
+        assert_eq!(f.delay, 7);
+        colours.push(f.buffer[0]);
+    }
+    assert_eq!(colours, [1, 2, 3]);
+    // Variants are WebP stills of the first frame; no resized GIFs.
+    assert_eq!(p.widths, vec![320, 480]);
+    let names: Vec<_> = p.files.iter().map(|f| f.name.as_str()).collect();
+    assert!(
+        names
+            .iter()
+            .all(|n| !n.contains("-") || n.ends_with(".webp")),
+        "{names:?}"
+    );
+    let still = p
+        .files
+        .iter()
+        .find(|f| f.name.ends_with("-320.webp"))
+        .unwrap();
+    let img = image::load_from_memory(&still.bytes).unwrap().to_rgb8();
+    let [r, g, b] = img.get_pixel(10, 10).0;
+    assert!(
+        r > 240 && g < 16 && b < 16,
+        "the first frame (red): {r} {g} {b}"
+    );
+}
+
+#[test]
+fn animated_gif_frames_count_against_the_pixel_limit() {
+    let s = IntakeSettings {
+        max_pixels: 500 * 300 * 10,
+        ..settings()
+    };
+    assert!(prepare(&gif_frames(500, 300, 10, b""), "ok.gif", &s).is_ok());
+    assert!(matches!(
+        prepare(&gif_frames(500, 300, 11, b""), "long.gif", &s),
+        Err(IntakeError::TooManyPixels { .. })
+    ));
+    // Wider than the scale-down width: its first frame, scaled, as a still.
+    let s = IntakeSettings {
+        max_width: 400,
+        ..settings()
+    };
+    let p = prepare(&gif_frames(500, 300, 3, b""), "wide.gif", &s).unwrap();
+    assert_eq!((p.ext.as_str(), p.size), ("png", Some((400, 240))));
 }
 
 #[test]

@@ -76,6 +76,8 @@ pub struct WebSettings {
     pub api_body_limit: usize,
     /// Webhooks may deliver to loopback, private and link-local addresses.
     pub webhooks_allow_private: bool,
+    /// How remote pictures are pulled into the library (`media_fetch_allow_private`, …).
+    pub media_fetch: bantin_app::RemoteFetch,
     /// The search index: where it lives and how it ranks.
     pub search: bantin_search::SearchSettings,
 }
@@ -118,6 +120,7 @@ impl Default for WebSettings {
             api_requests_per_minute: 600,
             api_body_limit: 4 * 1024 * 1024,
             webhooks_allow_private: false,
+            media_fetch: bantin_app::RemoteFetch::default(),
             search: bantin_search::SearchSettings::default(),
         }
     }

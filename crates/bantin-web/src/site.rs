@@ -58,6 +58,35 @@ pub struct Item {
     image_alt: String,
     category_title: String,
     category_url: String,
+    /// The main image's responsive sources, when it is a library picture.
+    thumb: Option<Thumb>,
+}
+
+/// A list thumbnail's sources: WebP and own-format `srcset`s of a library picture.
+#[derive(Serialize)]
+pub(crate) struct Thumb {
+    /// WebP candidates.
+    pub(crate) webp: String,
+    /// Candidates in the picture's own format.
+    pub(crate) own: String,
+    /// The fallback `src`.
+    pub(crate) src: String,
+}
+
+impl Item {
+    /// The main image's URL.
+    pub(crate) fn image_url(&self) -> Option<&str> {
+        self.image_url.as_deref()
+    }
+
+    /// Shows the main image from `thumb`'s sources, or (`None`: its library item was deleted)
+    /// not at all rather than as a broken image.
+    pub(crate) fn set_thumb(&mut self, thumb: Option<Thumb>) {
+        if thumb.is_none() {
+            self.image_url = None;
+        }
+        self.thumb = thumb;
+    }
 }
 
 /// The URL of a category page.
@@ -216,6 +245,7 @@ impl Site {
             image_alt: a.image_alt.clone(),
             category_title: cat.map(|c| c.title.clone()).unwrap_or_default(),
             category_url: cat.map(category_url).unwrap_or_default(),
+            thumb: None,
         }
     }
 

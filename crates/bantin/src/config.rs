@@ -154,6 +154,13 @@ pub struct ServeArgs {
     /// Pictures processed at once.
     #[arg(long, env = "BANTIN_MEDIA_WORKERS", value_name = "N")]
     pub media_workers: Option<String>,
+    /// Let "pull remote pictures" fetch from loopback, private and link-local addresses.
+    #[arg(long, env = "BANTIN_MEDIA_FETCH_ALLOW_PRIVATE", value_name = "BOOL")]
+    pub media_fetch_allow_private: Option<String>,
+    /// Non-public addresses (comma-separated IPs) "pull remote pictures" may fetch from,
+    /// the rest of them still refused: an intranet picture server.
+    #[arg(long, env = "BANTIN_MEDIA_FETCH_ALLOW_ADDRESSES", value_name = "IPS")]
+    pub media_fetch_allow_addresses: Option<String>,
     /// Seconds a client has to send a whole request head.
     #[arg(long, env = "BANTIN_HEADER_READ_TIMEOUT", value_name = "S")]
     pub header_read_timeout: Option<String>,
@@ -212,6 +219,8 @@ struct FileSettings {
     media_max_megapixels: Option<u64>,
     media_keep_original: Option<bool>,
     media_workers: Option<usize>,
+    media_fetch_allow_private: Option<bool>,
+    media_fetch_allow_addresses: Option<String>,
     header_read_timeout: Option<i64>,
     keep_alive_timeout: Option<i64>,
     max_open_connections: Option<i64>,
@@ -573,6 +582,29 @@ impl Settings {
             file.webhooks_allow_private,
             false,
         )?;
+        let media_fetch_allow_private = pick(
+            "media_fetch_allow_private",
+            serve.media_fetch_allow_private.as_ref(),
+            file.media_fetch_allow_private,
+            false,
+        )?;
+        let media_fetch_allow_addresses = serve
+            .media_fetch_allow_addresses
+            .clone()
+            .or(file.media_fetch_allow_addresses.clone())
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(|a| {
+                a.parse::<std::net::IpAddr>().map_err(|e| {
+                    anyhow::anyhow!(
+                        "invalid address {a:?} in {}: {e}",
+                        names("media_fetch_allow_addresses")
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
         let header_read_timeout = bounded(
             "header_read_timeout",
             serve.header_read_timeout.as_ref(),
@@ -720,6 +752,13 @@ impl Settings {
             api_requests_per_minute: u32::try_from(api_requests_per_minute)?,
             api_body_limit: usize::try_from(api_body_limit_kib)? * 1024,
             webhooks_allow_private,
+            media_fetch: bantin_app::RemoteFetch {
+                policy: bantin_app::AddressPolicy {
+                    allow_private: media_fetch_allow_private,
+                    allow_addresses: media_fetch_allow_addresses,
+                },
+                ..bantin_app::RemoteFetch::default()
+            },
             search: bantin_search::SearchSettings {
                 dir: Some(data.join("search")),
                 recency_weight: search_recency_weight,

@@ -383,6 +383,9 @@ pub(crate) struct ArticleForm {
     revision: String,
     /// A new-article form's own random key: sent twice, it still makes one article.
     form_key: String,
+    /// `1`: pull the body's remote pictures into the library before saving.
+    #[serde(skip_serializing)]
+    pull_images: String,
 }
 
 impl ArticleForm {
@@ -444,6 +447,7 @@ impl ArticleForm {
             show_on_home: if o.show_on_home { "1" } else { "" }.to_owned(),
             revision: a.revision.to_string(),
             form_key: String::new(),
+            pull_images: String::new(),
         }
     }
 
@@ -738,9 +742,36 @@ pub(crate) async fn save(
     State(state): State<AppState>,
     cu: CurrentUser,
     Parsed(id): Parsed<ArticleId>,
-    CsrfForm(f): CsrfForm<ArticleForm>,
+    CsrfForm(mut f): CsrfForm<ArticleForm>,
 ) -> Result<Response, WebError> {
     let current = state.store().article(id).await?.ok_or(WebError::NotFound)?;
+    // "Pull remote pictures": the body's pictures on other sites are taken into the library
+    // and the body pointed at them, then the article is saved as usual.
+    let mut pulled = None;
+    if f.pull_images == "1" {
+        match state
+            .app()
+            .pull_remote_images(
+                &cu.actor(),
+                &cu.rights,
+                id,
+                &f.body,
+                state.html(),
+                &state.settings().media_fetch,
+            )
+            .await
+        {
+            Ok(p) => {
+                f.body = p.body.as_str().to_owned();
+                pulled = Some(crate::media_errors::pull_report(state.catalog(), &p));
+            }
+            Err(e) => {
+                let (status, m) = refusal(&state, e)?;
+                let errors = BTreeMap::from([("form".to_owned(), m)]);
+                return edit_page(&state, &cu, Some(id), &f, &errors, status, None).await;
+            }
+        }
+    }
     let a = match f.parse(&state, &cu, current.status()) {
         Ok(mut a) => match settle_slug(&state, &f, &mut a, Some((id, &current.slug))).await? {
             None => a,
@@ -780,6 +811,24 @@ pub(crate) async fn save(
         .save_article(&cu.actor(), &cu.rights, id, &a, base)
         .await
     {
+        Ok(_) if pulled.is_some() => {
+            // What was pulled in and what was not is shown with the saved form.
+            let saved = state.store().article(id).await?.ok_or(WebError::NotFound)?;
+            let tags = state.store().article_tags(id).await?;
+            let extra = state.store().extra_categories(id).await?;
+            let form = ArticleForm::of(&saved, &tags, &extra, &state);
+            let errors = BTreeMap::new();
+            edit_page(
+                &state,
+                &cu,
+                Some(id),
+                &form,
+                &errors,
+                StatusCode::OK,
+                pulled,
+            )
+            .await
+        }
         Ok(_) => Ok(Redirect::to(&format!("/admin/articles/{id}?tb=luu")).into_response()),
         Err(AppError::Stale(now)) => {
             let errors = BTreeMap::from([(

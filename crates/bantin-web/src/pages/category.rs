@@ -152,7 +152,7 @@ pub(crate) async fn category(
         category => context! { title => c.title.clone(), description => c.description.clone(), url => base.clone() },
         breadcrumbs => ser(crumbs),
         subcategories => subcategories,
-        items => ser(site.items(zone, &list)),
+        items => ser(super::pictures::thumbnails(&state, site.items(zone, &list)).await?),
         pager => pager,
     };
     let mut res = Html(state.renderer().render("category.html", ctx)?).into_response();

@@ -29,15 +29,20 @@ pub(crate) async fn home(
         .store()
         .home_lists(now, s.home_latest, &ids, s.home_per_category)
         .await?;
-    let blocks: Vec<_> = listed
-        .into_iter()
-        .filter_map(|c| {
-            let list: Vec<_> = per_category.iter().filter(|a| a.category_id == c.id).cloned().collect();
-            (!list.is_empty()).then(|| {
-                context! { title => c.title.clone(), url => category_url(c), items => ser(site.items(zone, &list)) }
-            })
-        })
-        .collect();
+    let mut blocks = Vec::new();
+    for c in listed {
+        let list: Vec<_> = per_category
+            .iter()
+            .filter(|a| a.category_id == c.id)
+            .cloned()
+            .collect();
+        if !list.is_empty() {
+            let items = super::pictures::thumbnails(&state, site.items(zone, &list)).await?;
+            blocks.push(
+                context! { title => c.title.clone(), url => category_url(c), items => ser(items) },
+            );
+        }
+    }
     let mut tags = vec![Tag::Home];
     tags.extend(
         latest
@@ -52,7 +57,7 @@ pub(crate) async fn home(
             json_ld: seo::home(&state, &origin),
             ..Head::default()
         }),
-        latest => ser(site.items(zone, &latest)),
+        latest => ser(super::pictures::thumbnails(&state, site.items(zone, &latest)).await?),
         blocks => blocks,
     };
     let mut res = Html(state.renderer().render("home.html", ctx)?).into_response();

@@ -1,6 +1,7 @@
 //! Pictures on reader pages: every `<img>` whose source is a library item becomes a
 //! `<picture>` with WebP and own-format `srcset`s, `sizes`, its `width`/`height` (no layout
-//! shift) and `loading="lazy"` below the fold; the first picture of a page loads eagerly. An
+//! shift) and `loading="lazy"` below the fold; the first picture of a page loads eagerly (an
+//! animated GIF is shown as itself, to keep its animation). An
 //! image whose library item was deleted becomes a placeholder with its alt text, never a
 //! broken image.
 
@@ -71,19 +72,29 @@ pub(crate) fn picture(item: &MediaItem, alt: &str, eager: bool) -> String {
         return format!("<a href=\"{}\">{alt}</a>", url(&item.file()));
     };
     let (w, h) = (w as u32, h as u32);
-    let widths = item.variant_widths();
-    let webp = srcset(&item.key, &item.ext, w, &widths, true);
-    let own = srcset(&item.key, &item.ext, w, &widths, false);
-    // The fallback `src` for browsers without srcset: the 1024 variant or the original.
-    let src = widths.iter().rev().find(|&&v| v <= 1024).map_or_else(
-        || url(&item.file()),
-        |&v| url(&variant_name(&item.key, v, &item.ext)),
-    );
     let loading = if eager {
         "eager\" fetchpriority=\"high"
     } else {
         "lazy"
     };
+    if item.ext == "gif" {
+        // An animated GIF is shown as itself: its variants are WebP stills of the first frame
+        // (for thumbnails), which would stop the animation.
+        return format!(
+            "<img src=\"{}\" width=\"{w}\" height=\"{h}\" alt=\"{alt}\" loading=\"{loading}\" \
+             decoding=\"async\">",
+            url(&item.file())
+        );
+    }
+    let widths = item.variant_widths();
+    let webp = srcset(&item.key, &item.ext, w, &widths, true);
+    let own = srcset(&item.key, &item.ext, w, &widths, false);
+    // The fallback `src` for browsers without srcset: the widest variant up to 1024 px, or
+    // the original.
+    let src = widths.iter().rev().find(|&&v| v <= 1024).map_or_else(
+        || url(&item.file()),
+        |&v| url(&variant_name(&item.key, v, &item.ext)),
+    );
     let source = if item.ext == "webp" {
         String::new()
     } else {
@@ -179,6 +190,58 @@ pub(crate) fn responsive(
     }
     out.push_str(&body[pos..]);
     (main_html, out)
+}
+
+/// Responsive sources for the thumbnails of a list: one query for every library picture the
+/// entries show. A picture whose library item was deleted is dropped from its entry, never
+/// shown broken; other images (an outside URL, a file under `/media/`) are left as they are.
+pub(crate) async fn thumbnails(
+    state: &AppState,
+    mut items: Vec<crate::site::Item>,
+) -> Result<Vec<crate::site::Item>, WebError> {
+    let mut keys: Vec<String> = items
+        .iter()
+        .filter_map(|i| i.image_url().and_then(key_of_url).map(str::to_owned))
+        .collect();
+    if keys.is_empty() {
+        return Ok(items);
+    }
+    keys.sort();
+    keys.dedup();
+    let found: HashMap<String, MediaItem> = state
+        .store()
+        .media_by_keys(&keys)
+        .await?
+        .into_iter()
+        .map(|m| (m.key.clone(), m))
+        .collect();
+    for item in &mut items {
+        let Some(key) = item.image_url().and_then(key_of_url).map(str::to_owned) else {
+            continue;
+        };
+        let thumb = found.get(&key).and_then(|m| {
+            let (w, _) = (m.width?, m.height?);
+            let w = u32::try_from(w).ok()?;
+            let widths = m.variant_widths();
+            // An animated GIF's list thumbnail is its WebP still: a list need not move.
+            let own_ext = if m.ext == "gif" {
+                "webp"
+            } else {
+                m.ext.as_str()
+            };
+            let src = widths.first().map_or_else(
+                || url(&m.file()),
+                |&v| url(&variant_name(&m.key, v, own_ext)),
+            );
+            Some(crate::site::Thumb {
+                webp: srcset(&m.key, &m.ext, w, &widths, true),
+                own: srcset(&m.key, &m.ext, w, &widths, m.ext == "gif"),
+                src,
+            })
+        });
+        item.set_thumb(thumb);
+    }
+    Ok(items)
 }
 
 /// `GET /media/lib/{file}`: a library file from the storage, cached for a year by browsers

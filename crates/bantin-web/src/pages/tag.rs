@@ -75,7 +75,7 @@ impl List<'_> {
             layout => layout(state, Some(&*site), self.origin, head),
             heading => self.heading.clone(),
             breadcrumbs => ser(crumbs),
-            items => ser(site.items(&state.settings().zone, list)),
+            items => ser(super::pictures::thumbnails(state, site.items(&state.settings().zone, list)).await?),
             pager => paging.context(&|p| self.page_url(p)),
         };
         let mut res = Html(state.renderer().render("list.html", ctx)?).into_response();

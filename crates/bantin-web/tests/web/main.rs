@@ -18,6 +18,7 @@ mod history;
 mod lists;
 mod media;
 mod media_browser;
+mod media_pull;
 mod newsroom;
 mod newsroom_browser;
 mod newsroom_list;

@@ -87,7 +87,8 @@ async fn media_seed_page_serves_responsive_pictures() {
     assert_eq!(body.matches("<picture>").count(), 3, "{body}");
     assert!(body.contains("type=\"image/webp\" srcset=\"/media/lib/"));
     assert!(body.contains("-320.webp 320w, /media/lib/"));
-    assert!(body.contains("-640.webp 640w"));
+    // A phone's candidate: 480 px for a 358 px column at one device pixel per CSS pixel.
+    assert!(body.contains("-480.webp 480w"));
     assert!(body.contains("width=\"800\" height=\"533\""));
     assert!(body.contains("sizes=\"(max-width: 800px) calc(100vw - 2rem), 768px\""));
     assert_eq!(body.matches("loading=\"eager\"").count(), 1);
@@ -285,4 +286,169 @@ async fn media_delete_in_use_needs_confirmation_and_leaves_a_placeholder() {
     assert_eq!(res.status, StatusCode::SEE_OTHER);
     let found = a.get("/admin/media?q=hoi+nghi").await;
     assert!(found.body.contains(&other.file_name));
+}
+
+/// A 3-frame animated GIF, 400×100, looping.
+fn animated_gif() -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut enc = image::codecs::gif::GifEncoder::new(&mut out);
+        enc.set_repeat(image::codecs::gif::Repeat::Infinite)
+            .unwrap();
+        let frames = [[200u8, 20, 20], [20, 200, 20], [20, 20, 200]].map(|[r, g, b]| {
+            image::Frame::from_parts(
+                image::RgbaImage::from_pixel(400, 100, image::Rgba([r, g, b, 255])),
+                0,
+                0,
+                image::Delay::from_numer_denom_ms(100, 1),
+            )
+        });
+        enc.encode_frames(frames).unwrap();
+    }
+    out
+}
+
+#[tokio::test]
+async fn media_animated_gif_stays_animated_on_reader_pages() {
+    let app = TestApp::with_demo().await;
+    app.add_user("gif-editor", Role::Editor).await;
+    let mut a = Agent::new(&app, "10.0.0.9:40000");
+    a.sign_in("gif-editor", PASSWORD).await;
+    let csrf = a.csrf().await;
+    let res = upload(&mut a, &csrf, "dang-tai.gif", animated_gif()).await;
+    assert_eq!(res.status, StatusCode::OK, "{}", res.body);
+    let v: serde_json::Value = serde_json::from_str(&res.body).unwrap();
+    let file = v["item"]["url"].as_str().unwrap().to_owned();
+    assert!(file.ends_with(".gif"), "{file}");
+    // Its thumbnail in the library is a WebP still.
+    assert!(v["item"]["thumb"].as_str().unwrap().ends_with(".webp"));
+
+    let id = app
+        .add_article(
+            "Ảnh động trong bài",
+            bantin_core::ArticleStatus::Published,
+            app.now().minus(60),
+            None,
+        )
+        .await;
+    let mut article = app.store().article(id).await.unwrap().unwrap();
+    let body = format!(r#"<p>Trước.</p><p><img src="{file}" alt="Đang tải"></p>"#);
+    let stored = bantin_store::NewArticle {
+        title: article.title.clone(),
+        slug: bantin_core::Slug::from_title(&article.title).unwrap(),
+        lead: article.lead.clone(),
+        body: bantin_core::SanitizedHtml::sanitize(&body),
+        image_url: None,
+        image_alt: String::new(),
+        image_caption: String::new(),
+        author: article.author.clone(),
+        source: String::new(),
+        tags: vec![],
+        status: article.status(),
+        publish_at: article.publish_at,
+        expire_at: None,
+        category_id: article.category_id,
+        extra_category_ids: vec![],
+        options: Default::default(),
+    };
+    let rights = bantin_core::access::Rights {
+        role: Role::Administrator,
+        all_categories: true,
+        categories: vec![],
+    };
+    app.app()
+        .save_article(
+            &bantin_app::Actor::cli(),
+            &rights,
+            id,
+            &stored,
+            article.revision,
+        )
+        .await
+        .unwrap();
+    app.settle().await;
+    article = app.store().article(id).await.unwrap().unwrap();
+    let page = app
+        .get(&format!("/xay-dung-dang/{}-{id}.html", article.slug))
+        .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let tag = format!(r#"<img src="{file}" width="400" height="100" alt="Đang tải""#);
+    assert!(page.body.contains(&tag), "{}", page.body);
+    let key = &file["/media/lib/".len()..file.len() - ".gif".len()];
+    assert!(
+        !page.body.contains(&format!("{key}-")),
+        "no still variant offered on the page"
+    );
+    // The file served is the animation, every frame kept.
+    let served = app.get(&file).await;
+    assert_eq!(served.header("content-type"), Some("image/gif"));
+    let bytes = app
+        .app()
+        .media()
+        .unwrap()
+        .storage()
+        .get(&file["/media/lib/".len()..])
+        .await
+        .unwrap()
+        .unwrap();
+    let decoder =
+        image::codecs::gif::GifDecoder::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    use image::AnimationDecoder;
+    assert_eq!(decoder.into_frames().count(), 3);
+}
+
+#[tokio::test]
+async fn media_list_thumbnails_are_responsive_and_never_broken() {
+    let app = TestApp::with_demo().await;
+    let page = app.get("/xay-dung-dang/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let body = &page.body;
+    // Library thumbnails come from the variants, sized for the list's 9rem/15rem column.
+    let thumbs = body.matches("<a class=\"thumb\"").count();
+    assert!(thumbs > 0, "{body}");
+    assert_eq!(
+        body.matches("<picture><source type=\"image/webp\" srcset=\"/media/lib/")
+            .count(),
+        thumbs,
+        "every demo thumbnail is a library picture: {body}"
+    );
+    assert!(body.contains("sizes=\"(min-width: 60rem) 15rem, 9rem\""));
+    let start = body.find("<a class=\"thumb\"").unwrap();
+    let card = &body[start..start + body[start..].find("</a>").unwrap()];
+    assert!(card.contains("-320.webp 320w"), "{card}");
+    let src = between(card, "<img src=\"", "\"");
+    assert!(
+        src.ends_with("-320.jpg"),
+        "a small fallback, not the original: {src}"
+    );
+    assert_eq!(app.get(src).await.status, StatusCode::OK);
+    // The home page's category blocks show a 9rem thumbnail.
+    let home = app.get("/").await;
+    assert!(home.body.contains("sizes=\"9rem\""), "{}", home.body);
+
+    // A thumbnail whose library item is deleted disappears from the list (no broken image).
+    let key = bantin_media::key_of_url(src).unwrap().to_owned();
+    let showing = body
+        .split("<a class=\"thumb\"")
+        .skip(1)
+        .filter(|c| c[..c.find("</a>").unwrap()].contains(&key))
+        .count();
+    let item = app
+        .store()
+        .media_by_keys(std::slice::from_ref(&key))
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    app.app()
+        .delete_media(&bantin_app::Actor::cli(), item.id, true)
+        .await
+        .unwrap();
+    app.settle().await;
+    let page = app.get("/xay-dung-dang/").await;
+    assert!(!page.body.contains(&key), "no link to a deleted file");
+    assert_eq!(
+        page.body.matches("<a class=\"thumb\"").count(),
+        thumbs - showing
+    );
 }
