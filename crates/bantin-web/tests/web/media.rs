@@ -350,6 +350,7 @@ async fn media_animated_gif_stays_animated_on_reader_pages() {
         category_id: article.category_id,
         extra_category_ids: vec![],
         options: Default::default(),
+        meta_description: String::new(),
     };
     let rights = bantin_core::access::Rights {
         role: Role::Administrator,
