@@ -24,6 +24,7 @@ done
 
 cargo build --release --quiet
 BIN=$PWD/target/release/bantin
+AT=$(git rev-parse --short HEAD)
 export BANTIN_MAX_CONNECTIONS_PER_ADDRESS=100000
 WORK=$(mktemp -d /tmp/bantin-scale.XXXXXX)
 PIDS=()
@@ -88,7 +89,7 @@ echo; echo "$TABLE"; echo; echo "$FACTS"
 if [ "$RECORD" = 1 ]; then
   {
     echo
-    echo "## $(date -u +%Y-%m-%d) — uncached reader pages by archive size, at $(git rev-parse --short HEAD)"
+    echo "## $(date -u +%Y-%m-%d) — uncached reader pages by archive size, at $AT"
     echo
     echo "Machine: $MACHINE. Command: \`bench/scale.sh --duration $DURATION ${COUNTS[*]}\` (wrk \`-t2 -c64 -d${DURATION}s --latency\` after a 2 s warm-up, page cache off, once the server is idle; wrk shares the cores with the server)."
     echo
