@@ -255,14 +255,28 @@ pub fn doc_number_key(word: &str) -> String {
 }
 
 /// The tokens of `text` in `mode`.
+#[cfg(test)]
 pub fn tokens(mode: Mode, text: &str) -> Vec<Token> {
-    let mut cache = Forms::default();
-    let mut stream = ViTokenStream::new(mode, text, &mut cache);
     let mut out = Vec::new();
-    while stream.advance() {
-        out.push(stream.token.clone());
-    }
+    for_each_token(mode, text, |t| out.push(t.clone()));
     out
+}
+
+thread_local! {
+    /// Syllable forms for highlighting, kept between searches on this thread (one cache per
+    /// mode that uses one).
+    static FORMS: std::cell::RefCell<[Forms; 2]> = std::cell::RefCell::default();
+}
+
+/// Calls `f` with each token of `text` in `mode`, in order (highlighting: no copies).
+pub fn for_each_token(mode: Mode, text: &str, mut f: impl FnMut(&Token)) {
+    FORMS.with_borrow_mut(|forms| {
+        let cache = &mut forms[usize::from(mode == Mode::Exact)];
+        let mut stream = ViTokenStream::new(mode, text, cache);
+        while stream.advance() {
+            f(&stream.token);
+        }
+    });
 }
 
 /// The tokens of one text, worked out one at a time into one reused token (tantivy copies
