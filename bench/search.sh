@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Search at scale: bantin's index against the SQL `LIKE '%…%'` search NukeViet and WordPress run.
 #
-#   bench/search.sh [--articles N] [--duration SECONDS] [--no-record]
+#   bench/search.sh [--articles N] [--duration SECONDS] [--no-like] [--no-record]
 #
 # Builds release; makes a fresh data folder with the demo content plus N synthetic articles
 # (`bantin demo`, default 100000); times `bantin reindex` and measures the index folder; serves
@@ -10,16 +10,20 @@
 # whole list cycled by wrk from 1 and from 16 connections (p50/p99). The same queries then run as
 # SQL LIKE on the same SQLite file (python3's sqlite3, the words as typed, every word in title,
 # lead or body, newest 10 and the count — what those portals do), from 1 and from 16 processes.
-# Appends the tables to bench/RESULTS.md. Loopback only. Needs wrk, curl, python3.
+# `--no-like` leaves the baseline out (at 1 000 000 articles it runs for hours). Besides wall
+# times it reports CPU time (the reindex's user + sys; the server's per query during the wrk
+# runs), which a busy shared machine disturbs far less. Appends the tables to
+# bench/RESULTS.md. Loopback only. Needs wrk, curl, python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ARTICLES=100000 DURATION=10 RECORD=1
+ARTICLES=100000 DURATION=10 RECORD=1 LIKE=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --articles) ARTICLES=$2; shift 2 ;;
     --duration) DURATION=$2; shift 2 ;;
     --no-record) RECORD=0; shift ;;
+    --no-like) LIKE=0; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -118,12 +122,18 @@ PY
   echo 'local i = 0'
   echo 'request = function() i = i + 1; return wrk.format("GET", paths[(i % #paths) + 1]) end'
 } > "$WORK/queries.lua"
+server_ticks() { awk '{print $14 + $15}' "/proc/$BANTIN_PID/stat"; }
 wrk_run() { # connections threads
-  local out
+  local out t0 t1
   wrk -t"$2" -c"$1" -d2s -s "$WORK/queries.lua" "http://127.0.0.1:$BP" >/dev/null 2>&1 || true
+  t0=$(server_ticks)
   out=$(wrk -t"$2" -c"$1" -d"${DURATION}s" --latency -s "$WORK/queries.lua" "http://127.0.0.1:$BP")
-  printf '%s|%s|%s\n' "$(awk '/^Requests\/sec/ {print $2}' <<<"$out")" \
-    "$(awk '$1=="50%" {print $2}' <<<"$out")" "$(awk '$1=="99%" {print $2}' <<<"$out")"
+  t1=$(server_ticks)
+  # The server's CPU time (user + sys) per request, in ms.
+  local cpu
+  cpu=$(python3 -c "print(f'{($t1 - $t0) * 1000 / $(getconf CLK_TCK) / max(1, $(awk '/requests in/ {print $1}' <<<"$out")):.1f} ms')")
+  printf '%s|%s|%s|%s\n' "$(awk '/^Requests\/sec/ {print $2}' <<<"$out")" \
+    "$(awk '$1=="50%" {print $2}' <<<"$out")" "$(awk '$1=="99%" {print $2}' <<<"$out")" "$cpu"
 }
 echo "== wrk, the query list cycled"
 ONE=$(wrk_run 1 1)
@@ -132,6 +142,7 @@ RSS=$(awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$BANTIN_PID/status")
 kill "$BANTIN_PID"; wait "$BANTIN_PID" 2>/dev/null || true
 
 # 4. The LIKE baseline on the same database file.
+if [ "$LIKE" = 1 ]; then
 echo "== SQL LIKE baseline"
 python3 - "$DATA/bantin.db" "$WORK/queries.txt" "$WORK/like.txt" <<'PY' > "$WORK/like_summary.txt"
 import multiprocessing, re, sqlite3, statistics, sys, time
@@ -178,7 +189,11 @@ with multiprocessing.Pool(16) as pool:
 print(f"{len(single) / (sum(single) / 1000):.1f}|{pct(single, 50):.1f}ms|{pct(single, 99):.1f}ms")
 print(f"{len(many) / wall:.1f}|{pct(many, 50):.1f}ms|{pct(many, 99):.1f}ms")
 PY
-LIKE_ONE=$(sed -n 1p "$WORK/like_summary.txt"); LIKE_SIXTEEN=$(sed -n 2p "$WORK/like_summary.txt")
+else
+  sed 's/$/\t–\t–/' "$WORK/queries.txt" > "$WORK/like.txt"
+  printf '–|–|–\n–|–|–\n' > "$WORK/like_summary.txt"
+fi
+LIKE_ONE=$(sed -n 1p "$WORK/like_summary.txt")"|–"; LIKE_SIXTEEN=$(sed -n 2p "$WORK/like_summary.txt")"|–"
 
 # 5. Tables.
 PERQ="| query | bantin hits | bantin median | LIKE hits | LIKE median |
@@ -186,11 +201,11 @@ PERQ="| query | bantin hits | bantin median | LIKE hits | LIKE median |
 while IFS=$'\t' read -r q hits ms && IFS=$'\t' read -r _ lhits lms <&3; do
   PERQ+=$'\n'"| \`$q\` | $hits | $ms ms | $lhits | $lms ms |"
 done < "$WORK/per_query.txt" 3< "$WORK/like.txt"
-LOAD="| run | queries/s | p50 | p99 |
-|---|---|---|---|"
+LOAD="| run | queries/s | p50 | p99 | server CPU per query |
+|---|---|---|---|---|"
 for r in "bantin index, 1 client|$ONE" "bantin index, 16 clients|$SIXTEEN" "SQL LIKE, 1 client|$LIKE_ONE" "SQL LIKE, 16 clients|$LIKE_SIXTEEN"; do
-  IFS='|' read -r name qps p50 p99 <<<"$r"
-  LOAD+=$'\n'"| $name | $qps | $p50 | $p99 |"
+  IFS='|' read -r name qps p50 p99 cpu <<<"$r"
+  LOAD+=$'\n'"| $name | $qps | $p50 | $p99 | $cpu |"
 done
 MACHINE="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"
 SUMMARY="$ARTICLES synthetic articles + demo content: \`bantin demo\` ${DEMO_S} s, database ${DB_MB} MB; \`bantin reindex\` ${REINDEX_S} s wall (${REINDEX_CPU} s CPU; load average during the run ${LOAD_AVG}), index ${INDEX_MB} MB; server peak RSS ${RSS} MiB"
@@ -200,7 +215,7 @@ if [ "$RECORD" = 1 ]; then
     echo
     echo "## $(date -u +%Y-%m-%d) — search, $ARTICLES synthetic articles"
     echo
-    echo "Machine: $MACHINE. Command: \`bench/search.sh --articles $ARTICLES --duration $DURATION\`."
+    echo "Machine: $MACHINE. Command: \`bench/search.sh --articles $ARTICLES --duration $DURATION$([ "$LIKE" = 1 ] || echo ' --no-like')\`."
     echo "bantin: \`GET /api/v1/search?q=…\` over loopback (HTTP, JSON, snippets included); per-query median of 30 sequential requests; load rows: wrk cycling the list, \`-c1 -t1\` and \`-c16 -t2\`, ${DURATION} s after a 2 s warm-up, sharing the cores with the server."
     echo "LIKE: the same words as typed, each in title, lead or body (\`LOWER(col) LIKE '%w%'\`), newest 10 plus the count, on the same SQLite file through python3's sqlite3 (no HTTP, so it is flattered); 1 client: 3 runs of the list; 16 clients: 16 processes running the list once each."
     echo

@@ -30,11 +30,11 @@ pub enum Mode {
 ///
 /// Each copy (one per indexing thread) remembers the forms of the syllables it has seen:
 /// Vietnamese has a few thousand syllables in common use, so a full reindex normalises each
-/// of them about once instead of once per occurrence.
+/// of them about once instead of once per occurrence (normalising was most of its time).
 #[derive(Clone, Debug)]
 pub struct ViTokenizer {
     mode: Mode,
-    cache: HashMap<Box<str>, Box<str>>,
+    cache: Forms,
 }
 
 /// Syllables remembered per tokenizer before it starts afresh.
@@ -45,35 +45,83 @@ impl ViTokenizer {
     pub fn new(mode: Mode) -> Self {
         Self {
             mode,
-            cache: HashMap::new(),
+            cache: Forms::default(),
         }
+    }
+}
+
+/// Syllables as written → their exact or folded form (one mode per cache: a tokenizer has one
+/// mode, and pairs use only folded forms).
+#[derive(Clone, Debug, Default)]
+struct Forms(HashMap<Box<str>, Box<str>, foldhash::fast::RandomState>);
+
+impl Forms {
+    /// Appends the exact (`exact_form`) or folded form of `word` to `out`.
+    fn push(&mut self, exact_form: bool, word: &str, out: &mut String) {
+        if word.is_ascii() {
+            // Both forms of a plain-ASCII word are its lower case: no need to remember it.
+            out.extend(word.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+            return;
+        }
+        if let Some(form) = self.0.get(word) {
+            out.push_str(form);
+            return;
+        }
+        let form = if exact_form { exact(word) } else { fold(word) };
+        out.push_str(&form);
+        if self.0.len() >= CACHE_MAX {
+            self.0.clear();
+        }
+        self.0.insert(word.into(), form.into_boxed_str());
     }
 }
 
 /// A character that belongs to a word: letters, digits and combining marks (so decomposed
 /// text, `e` + U+0323 + U+0302, stays one syllable).
 pub fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || is_combining_mark(c)
+    match c {
+        // The scripts Vietnamese is written in, answered without Unicode's tables (the
+        // general lookup was the costliest single step of indexing): every character of
+        // Latin-1's letters, Latin Extended-A and -B and Latin Extended Additional is a
+        // letter, save × and ÷.
+        _ if c.is_ascii() => c.is_ascii_alphanumeric(),
+        '\u{C0}'..='\u{24F}' => c != '×' && c != '÷',
+        '\u{1E00}'..='\u{1EFF}' => true,
+        _ => c.is_alphanumeric() || is_combining_mark(c),
+    }
+}
+
+/// The runs of word characters of a text, as byte ranges, in order.
+#[derive(Clone, Debug)]
+pub struct Words<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Words<'a> {
+    /// The words of `text`.
+    pub fn new(text: &'a str) -> Self {
+        Self { text, at: 0 }
+    }
+}
+
+impl Iterator for Words<'_> {
+    type Item = (usize, usize);
+
+    fn next(&mut self) -> Option<(usize, usize)> {
+        let rest = &self.text[self.at..];
+        let start = self.at + rest.find(is_word_char)?;
+        let end = self.text[start..]
+            .find(|c| !is_word_char(c))
+            .map_or(self.text.len(), |i| start + i);
+        self.at = end;
+        Some((start, end))
+    }
 }
 
 /// The runs of word characters of `text`, as byte ranges.
 pub fn words(text: &str) -> Vec<(usize, usize)> {
-    let mut out = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices() {
-        match (is_word_char(c), start) {
-            (true, None) => start = Some(i),
-            (false, Some(s)) => {
-                out.push((s, i));
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    if let Some(s) = start {
-        out.push((s, text.len()));
-    }
-    out
+    Words::new(text).collect()
 }
 
 /// The five tone marks (as combining characters); vowel marks (ˆ, ˘, horn) are not tones.
@@ -121,6 +169,9 @@ pub(crate) fn tone_position(s: &[char]) -> Option<usize> {
 /// A syllable in NFC and lower case with its tone mark in the canonical place: `hòa` and `hoà`
 /// both become `hoà`. Words with no tone or several are only lower-cased.
 pub fn exact(word: &str) -> String {
+    if word.is_ascii() {
+        return word.to_ascii_lowercase();
+    }
     let lower: String = word.nfd().flat_map(char::to_lowercase).collect();
     let mut tones = lower.chars().filter(|c| is_tone(*c));
     let (Some(tone), None) = (tones.next(), tones.next()) else {
@@ -204,112 +255,144 @@ pub fn doc_number_key(word: &str) -> String {
 }
 
 /// The tokens of `text` in `mode`.
+#[cfg(test)]
 pub fn tokens(mode: Mode, text: &str) -> Vec<Token> {
-    tokens_with(mode, text, &mut |exact_form, w| {
-        if exact_form { exact(w) } else { fold(w) }
-    })
-}
-
-/// The tokens of `text` in `mode`, syllables normalised by `norm(exact?, word)`.
-fn tokens_with(mode: Mode, text: &str, norm: &mut dyn FnMut(bool, &str) -> String) -> Vec<Token> {
     let mut out = Vec::new();
-    match mode {
-        Mode::Exact | Mode::Folded => {
-            for (position, (from, to)) in words(text)
-                .into_iter()
-                .filter(|(f, t)| t - f <= MAX_TOKEN)
-                .enumerate()
-            {
-                let w = &text[from..to];
-                out.push(Token {
-                    offset_from: from,
-                    offset_to: to,
-                    position,
-                    text: if mode == Mode::Exact {
-                        exact(w)
-                    } else {
-                        fold(w)
-                    },
-                    position_length: 1,
-                });
-            }
-        }
-        Mode::Pairs => {
-            let ws = words(text);
-            for (position, pair) in ws.windows(2).enumerate() {
-                let (a, b) = (pair[0], pair[1]);
-                if b.0 - a.0 > 2 * MAX_TOKEN || !text[a.1..b.0].chars().all(char::is_whitespace) {
-                    continue;
-                }
-                out.push(Token {
-                    offset_from: a.0,
-                    offset_to: b.1,
-                    position,
-                    text: format!(
-                        "{} {}",
-                        norm(false, &text[a.0..a.1]),
-                        norm(false, &text[b.0..b.1])
-                    ),
-                    position_length: 1,
-                });
-            }
-        }
-        Mode::DocNo => {
-            for (position, (from, to)) in doc_numbers(text).into_iter().enumerate() {
-                out.push(Token {
-                    offset_from: from,
-                    offset_to: to,
-                    position,
-                    text: doc_number_key(&text[from..to]),
-                    position_length: 1,
-                });
-            }
-        }
-    }
+    for_each_token(mode, text, |t| out.push(t.clone()));
     out
 }
 
-/// The tokens of one text, handed out one by one.
-#[derive(Debug)]
-pub struct ViTokenStream {
-    tokens: Vec<Token>,
-    next: usize,
+thread_local! {
+    /// Syllable forms for highlighting, kept between searches on this thread (one cache per
+    /// mode that uses one).
+    static FORMS: std::cell::RefCell<[Forms; 2]> = std::cell::RefCell::default();
 }
 
-impl TokenStream for ViTokenStream {
+/// Calls `f` with each token of `text` in `mode`, in order (highlighting: no copies).
+pub fn for_each_token(mode: Mode, text: &str, mut f: impl FnMut(&Token)) {
+    FORMS.with_borrow_mut(|forms| {
+        let cache = &mut forms[usize::from(mode == Mode::Exact)];
+        let mut stream = ViTokenStream::new(mode, text, cache);
+        while stream.advance() {
+            f(&stream.token);
+        }
+    });
+}
+
+/// The tokens of one text, worked out one at a time into one reused token (tantivy copies
+/// each token's text as it indexes it).
+#[derive(Debug)]
+pub struct ViTokenStream<'a> {
+    mode: Mode,
+    text: &'a str,
+    cache: &'a mut Forms,
+    words: Words<'a>,
+    /// Words read so far (pairs: the number of the pair ending at the next word).
+    read: usize,
+    /// Tokens given so far (exact and folded syllables).
+    given: usize,
+    /// The word before (pairs).
+    previous: Option<(usize, usize)>,
+    /// Document numbers, worked out at once (they are rare).
+    doc_numbers: std::vec::IntoIter<(usize, usize)>,
+    token: Token,
+}
+
+impl<'a> ViTokenStream<'a> {
+    fn new(mode: Mode, text: &'a str, cache: &'a mut Forms) -> Self {
+        let doc_numbers = if mode == Mode::DocNo {
+            doc_numbers(text)
+        } else {
+            Vec::new()
+        };
+        Self {
+            mode,
+            text,
+            cache,
+            words: Words::new(text),
+            read: 0,
+            given: 0,
+            previous: None,
+            doc_numbers: doc_numbers.into_iter(),
+            token: Token::default(),
+        }
+    }
+
+    fn set(&mut self, from: usize, to: usize, position: usize) {
+        self.token.offset_from = from;
+        self.token.offset_to = to;
+        self.token.position = position;
+        self.token.position_length = 1;
+        self.token.text.clear();
+    }
+}
+
+impl TokenStream for ViTokenStream<'_> {
     fn advance(&mut self) -> bool {
-        self.next += 1;
-        self.next <= self.tokens.len()
+        match self.mode {
+            Mode::Exact | Mode::Folded => {
+                // Overlong runs are skipped without taking a position.
+                let Some((from, to)) = self.words.find(|(f, t)| t - f <= MAX_TOKEN) else {
+                    return false;
+                };
+                let position = self.given;
+                self.given += 1;
+                self.set(from, to, position);
+                let exact_form = self.mode == Mode::Exact;
+                self.cache
+                    .push(exact_form, &self.text[from..to], &mut self.token.text);
+                true
+            }
+            Mode::Pairs => loop {
+                // Pair n joins words n and n + 1, when only white space lies between them.
+                let Some(b) = self.words.next() else {
+                    return false;
+                };
+                let a = self.previous.replace(b);
+                self.read += 1;
+                let Some(a) = a else { continue };
+                if b.0 - a.0 > 2 * MAX_TOKEN
+                    || !self.text[a.1..b.0].chars().all(char::is_whitespace)
+                {
+                    continue;
+                }
+                self.set(a.0, b.1, self.read - 2);
+                self.cache
+                    .push(false, &self.text[a.0..a.1], &mut self.token.text);
+                self.token.text.push(' ');
+                self.cache
+                    .push(false, &self.text[b.0..b.1], &mut self.token.text);
+                return true;
+            },
+            Mode::DocNo => {
+                let Some((from, to)) = self.doc_numbers.next() else {
+                    return false;
+                };
+                let position = self.given;
+                self.given += 1;
+                self.set(from, to, position);
+                self.token
+                    .text
+                    .push_str(&doc_number_key(&self.text[from..to]));
+                true
+            }
+        }
     }
 
     fn token(&self) -> &Token {
-        &self.tokens[self.next - 1]
+        &self.token
     }
 
     fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.next - 1]
+        &mut self.token
     }
 }
 
 impl Tokenizer for ViTokenizer {
-    type TokenStream<'a> = ViTokenStream;
+    type TokenStream<'a> = ViTokenStream<'a>;
 
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> ViTokenStream {
-        let cache = &mut self.cache;
-        let tokens = tokens_with(self.mode, text, &mut |exact_form, w| {
-            // Exact and folded forms never share a cache: one tokenizer has one mode, and
-            // pairs use only folded forms.
-            if let Some(v) = cache.get(w) {
-                return v.to_string();
-            }
-            let v = if exact_form { exact(w) } else { fold(w) };
-            if cache.len() >= CACHE_MAX {
-                cache.clear();
-            }
-            cache.insert(w.into(), v.as_str().into());
-            v
-        });
-        ViTokenStream { tokens, next: 0 }
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> ViTokenStream<'a> {
+        ViTokenStream::new(self.mode, text, &mut self.cache)
     }
 }
 
@@ -374,6 +457,67 @@ mod tests {
         assert!(!is_doc_number("15/5/2016"));
         assert!(!is_doc_number("kinh-te"));
         assert!(is_doc_number("21-KL/TW"));
+    }
+
+    #[test]
+    fn word_characters_as_unicode_has_them() {
+        for c in ('\0'..='\u{2FFF}').chain(['\u{FF21}', '\u{3042}', '\u{1F600}']) {
+            assert_eq!(
+                is_word_char(c),
+                c.is_alphanumeric() || is_combining_mark(c),
+                "{c:?} U+{:04X}",
+                u32::from(c)
+            );
+        }
+    }
+
+    #[test]
+    fn remembered_forms_are_the_forms() {
+        use tantivy::tokenizer::{TokenStream, Tokenizer};
+        let text = "Hòa bình ĐÀ NẴNG hoà Bình, HỌC tập; học tập 05-CT/TW xyz";
+        for mode in [Mode::Exact, Mode::Folded, Mode::Pairs, Mode::DocNo] {
+            let mut tokenizer = ViTokenizer::new(mode);
+            let mut runs = Vec::new();
+            for _ in 0..2 {
+                let mut stream = tokenizer.token_stream(text);
+                let mut got = Vec::new();
+                while stream.advance() {
+                    let t = stream.token();
+                    got.push((t.text.clone(), t.position, t.offset_from, t.offset_to));
+                }
+                runs.push(got);
+            }
+            assert_eq!(runs[0], runs[1], "{mode:?}");
+            for (form, _, from, to) in &runs[0] {
+                let original = &text[*from..*to];
+                let expected = match mode {
+                    Mode::Exact => exact(original),
+                    Mode::Folded => fold(original),
+                    Mode::Pairs => {
+                        let (a, b) = original.split_once(' ').unwrap();
+                        format!("{} {}", fold(a), fold(b))
+                    }
+                    Mode::DocNo => doc_number_key(original),
+                };
+                assert_eq!(form, &expected, "{mode:?}");
+            }
+        }
+        assert_eq!(
+            texts(Mode::Exact, "Hòa bình ĐÀ NẴNG"),
+            ["hoà", "bình", "đà", "nẵng"]
+        );
+    }
+
+    #[test]
+    fn overlong_runs_take_no_position() {
+        let long = "a".repeat(MAX_TOKEN + 1);
+        let t = tokens(Mode::Folded, &format!("học {long} tập"));
+        let got: Vec<_> = t.iter().map(|t| (t.text.as_str(), t.position)).collect();
+        assert_eq!(got, [("hoc", 0), ("tap", 1)]);
+        // Pairs are numbered by their first word, those not made (punctuation) included.
+        let t = tokens(Mode::Pairs, "học tập, làm theo");
+        let got: Vec<_> = t.iter().map(|t| (t.text.as_str(), t.position)).collect();
+        assert_eq!(got, [("hoc tap", 0), ("lam theo", 2)]);
     }
 
     #[test]

@@ -12,13 +12,17 @@ use bantin_core::{ArticleId, ChangeId, UnixTime};
 use bantin_store::{Change, ChangeKind, SearchDoc, SearchFilter, SearchHit, Store};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    BooleanQuery, BoostQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery, TermSetQuery,
+    BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, Query, RangeQuery, Scorer,
+    TermQuery, TermSetQuery,
 };
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, Schema, TextFieldIndexing, TextOptions,
 };
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, DocSet, Index, IndexReader, IndexWriter, ReloadPolicy, SeekDangerResult,
+    TantivyDocument, Term,
+};
 use tokio::sync::mpsc;
 
 use crate::analyzer::{Mode, ViTokenizer};
@@ -623,13 +627,36 @@ fn term_query(field: Field, text: &str, boost: f32) -> Box<dyn Query> {
     )
 }
 
-/// The ranked query for `parsed`: every syllable (in any of its forms, in any field) and every
-/// document number must match; exact forms, titles, phrases and syllable pairs add score.
-fn build_query(f: &Fields, parsed: &Parsed) -> Box<dyn Query> {
-    const TITLE: f32 = 6.0;
-    const LEAD: f32 = 2.0;
-    const BODY: f32 = 1.0;
-    const EXACT: f32 = 1.5;
+const TITLE: f32 = 6.0;
+const LEAD: f32 = 2.0;
+const BODY: f32 = 1.0;
+const EXACT: f32 = 1.5;
+
+/// The sequences of folded syllables phrases are looked for in: as typed and, when a word
+/// reads as Telex or VNI, as meant.
+fn sequences(parsed: &Parsed) -> Vec<Vec<&str>> {
+    let typed: Vec<&str> = parsed
+        .words
+        .iter()
+        .map(|w| w.typed.folded.as_str())
+        .collect();
+    let meant: Vec<&str> = parsed
+        .words
+        .iter()
+        .map(|w| w.meant().folded.as_str())
+        .collect();
+    let mut out = vec![typed];
+    if meant != out[0] {
+        out.push(meant);
+    }
+    out.retain(|seq| seq.len() >= 2);
+    out
+}
+
+/// The query every result must match, scored by its terms: every syllable (in any of its
+/// forms, in any field) and every document number must match; exact forms, titles and
+/// syllable pairs add score. Cheap enough to run over every match (it gives the count).
+fn match_query(f: &Fields, parsed: &Parsed) -> Box<dyn Query> {
     let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
     for w in &parsed.words {
         let mut any: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -651,37 +678,9 @@ fn build_query(f: &Fields, parsed: &Parsed) -> Box<dyn Query> {
     for d in &parsed.doc_numbers {
         clauses.push((Occur::Must, term_query(f.doc_no, d, TITLE)));
     }
-    // Phrases and pairs, in the forms as typed and as meant (Telex read).
-    let mut sequences: Vec<Vec<&str>> = vec![
-        parsed
-            .words
-            .iter()
-            .map(|w| w.typed.folded.as_str())
-            .collect(),
-    ];
-    let meant: Vec<&str> = parsed
-        .words
-        .iter()
-        .map(|w| w.meant().folded.as_str())
-        .collect();
-    if meant != sequences[0] {
-        sequences.push(meant);
-    }
-    for seq in &sequences {
-        if seq.len() < 2 {
-            continue;
-        }
-        for (field, boost, slop) in [
-            (f.title_f, TITLE, 0),
-            (f.lead_f, LEAD, 0),
-            (f.body_f, BODY * 1.5, 0),
-            (f.body_f, BODY * 0.5, 6),
-        ] {
-            let mut phrase = PhraseQuery::new(seq.iter().map(|s| term(field, s)).collect());
-            phrase.set_slop(slop);
-            clauses.push((Occur::Should, boosted(Box::new(phrase), boost)));
-        }
-        let mut pairs = HashSet::new();
+    // Neighbouring syllables, in the forms as typed and as meant (Telex read).
+    let mut pairs = HashSet::new();
+    for seq in sequences(parsed) {
         for pair in seq.windows(2) {
             let p = format!("{} {}", pair[0], pair[1]);
             if pairs.insert(p.clone()) {
@@ -691,6 +690,27 @@ fn build_query(f: &Fields, parsed: &Parsed) -> Box<dyn Query> {
         }
     }
     Box::new(BooleanQuery::new(clauses))
+}
+
+/// The phrases (with their boosts) whose scores add to a match's where they occur: the
+/// words in a row in title, lead and body, and near each other in the body. None for a
+/// one-word query. Reading positions is the costly part of a search, so these are worked out
+/// only for the best matches of [`match_query`] (see [`add_scores`]), not for every match.
+fn phrases(f: &Fields, parsed: &Parsed) -> Vec<(PhraseQuery, f32)> {
+    let mut out = Vec::new();
+    for seq in sequences(parsed) {
+        for (field, boost, slop) in [
+            (f.title_f, TITLE, 0),
+            (f.lead_f, LEAD, 0),
+            (f.body_f, BODY * 1.5, 0),
+            (f.body_f, BODY * 0.5, 6),
+        ] {
+            let mut phrase = PhraseQuery::new(seq.iter().map(|s| term(field, s)).collect());
+            phrase.set_slop(slop);
+            out.push((phrase, boost));
+        }
+    }
+    out
 }
 
 /// Visibility and the reader's filters, as non-scoring clauses.
@@ -732,7 +752,15 @@ fn filters(f: &Fields, filter: &SearchFilter, now: UnixTime) -> Vec<(Occur, Box<
     out
 }
 
+/// Matches whose phrase scores are worked out besides those on the page: a match ranked
+/// lower by its terms alone rarely gains enough from phrases to reach the page.
+const RESCORED_BEYOND_PAGE: usize = 100;
+
 /// Runs the ranked search; returns the total and the ids of the page.
+///
+/// Two passes: every match is counted and scored by [`match_query`] (plus recency), keeping
+/// the best; [`phrase_query`] then adds its score to those only, and they are ranked again.
+/// Within the kept ones the order is what one query with the phrases would give.
 fn ranked(
     inner: &Inner,
     parsed: &Parsed,
@@ -742,9 +770,8 @@ fn ranked(
     limit: usize,
 ) -> Result<(usize, Vec<ArticleId>)> {
     let f = &inner.fields;
-    let text = build_query(f, parsed);
     // Filters do not score: wrap them with a zero boost.
-    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text)];
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, match_query(f, parsed))];
     for (occur, q) in filters(f, filter, now) {
         clauses.push((occur, boosted(q, 0.0)));
     }
@@ -752,26 +779,33 @@ fn ranked(
     let searcher = inner.reader.searcher();
     let weight = inner.settings.recency_weight;
     let now_s = now.as_second();
-    let top = TopDocs::with_limit(limit.clamp(1, 100))
-        .and_offset(offset.min(100_000))
-        .tweak_score(move |segment: &tantivy::SegmentReader| {
-            let published = segment
-                .fast_fields()
-                .i64("publish_at")
-                .map(|c| c.first_or_default_col(0))
-                .ok();
-            move |doc: tantivy::DocId, score: tantivy::Score| {
-                let Some(p) = &published else {
-                    return score;
-                };
-                // 1 for today, ½ a year ago, ⅓ two years ago…
-                let age_years = (now_s - p.get_val(doc)).max(0) as f32 / 31_557_600.0;
-                score + weight / (1.0 + age_years)
-            }
-        });
-    let (total, top): (usize, Vec<(f32, DocAddress)>) = searcher.search(&query, &(Count, top))?;
-    let mut ids = Vec::with_capacity(top.len());
-    for (_, addr) in top {
+    let (offset, limit) = (offset.min(100_000), limit.clamp(1, 100));
+    let kept = offset + limit + RESCORED_BEYOND_PAGE;
+    let top = TopDocs::with_limit(kept).tweak_score(move |segment: &tantivy::SegmentReader| {
+        let published = segment
+            .fast_fields()
+            .i64("publish_at")
+            .map(|c| c.first_or_default_col(0))
+            .ok();
+        move |doc: tantivy::DocId, score: tantivy::Score| {
+            let Some(p) = &published else {
+                return score;
+            };
+            // 1 for today, ½ a year ago, ⅓ two years ago…
+            let age_years = (now_s - p.get_val(doc)).max(0) as f32 / 31_557_600.0;
+            score + weight / (1.0 + age_years)
+        }
+    });
+    let (total, mut top): (usize, Vec<(f32, DocAddress)>) =
+        searcher.search(&query, &(Count, top))?;
+    let phrases = phrases(f, parsed);
+    if !phrases.is_empty() {
+        add_scores(&searcher, &phrases, &mut top)?;
+        // Stable: equal scores keep the first pass's order.
+        top.sort_by(|a, b| b.0.total_cmp(&a.0));
+    }
+    let mut ids = Vec::with_capacity(limit);
+    for (_, addr) in top.into_iter().skip(offset).take(limit) {
         let segment = searcher.segment_reader(addr.segment_ord);
         let column = segment.fast_fields().u64("id")?;
         if let Some(id) = column.first(addr.doc_id) {
@@ -779,4 +813,45 @@ fn ranked(
         }
     }
     Ok((total, ids))
+}
+
+/// Adds the score of each of `queries` (boosted) to each of `docs` it matches, scored as in
+/// a search of the whole index (same statistics), looking at those documents only.
+fn add_scores(
+    searcher: &tantivy::Searcher,
+    queries: &[(PhraseQuery, f32)],
+    docs: &mut [(f32, DocAddress)],
+) -> tantivy::Result<()> {
+    let mut order: Vec<(DocAddress, usize)> =
+        docs.iter().enumerate().map(|(i, d)| (d.1, i)).collect();
+    order.sort_unstable();
+    let scoring = EnableScoring::enabled_from_searcher(searcher);
+    for (query, boost) in queries {
+        let weight = query.weight(scoring)?;
+        for segment in order.chunk_by(|a, b| a.0.segment_ord == b.0.segment_ord) {
+            let reader = searcher.segment_reader(segment[0].0.segment_ord);
+            // `seek_danger` looks at the one document asked about; `seek` would go on to the
+            // next match, reading positions all the way.
+            let (first, mut scorer) = weight.scorer_danger(reader, segment[0].0.doc_id, *boost)?;
+            // No match below this document (TERMINATED: none left).
+            let mut bound = 0;
+            for (n, &(addr, i)) in segment.iter().enumerate() {
+                let found = if n == 0 {
+                    first
+                } else if addr.doc_id < bound {
+                    continue;
+                } else {
+                    scorer.seek_danger(addr.doc_id)
+                };
+                match found {
+                    SeekDangerResult::Found => {
+                        docs[i].0 += scorer.score();
+                        bound = addr.doc_id + 1;
+                    }
+                    SeekDangerResult::SeekLowerBound(b) => bound = b,
+                }
+            }
+        }
+    }
+    Ok(())
 }

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use crate::analyzer::{Mode, tokens};
+use crate::analyzer::{Mode, for_each_token};
 
 /// Elements after which text does not run on into the next word.
 const BLOCKS: &[&str] = &[
@@ -124,21 +124,22 @@ fn escape(out: &mut String, s: &str) {
 fn ranges(text: &str, marks: &Marks) -> Vec<(usize, usize)> {
     let mut out: Vec<(usize, usize)> = Vec::new();
     if !marks.doc_numbers.is_empty() {
-        for t in tokens(Mode::DocNo, text) {
+        for_each_token(Mode::DocNo, text, |t| {
             if marks.doc_numbers.contains(&t.text) {
                 out.push((t.offset_from, t.offset_to));
             }
-        }
+        });
     }
-    for t in tokens(Mode::Folded, text) {
+    let numbers = out.len();
+    for_each_token(Mode::Folded, text, |t| {
         if marks.words.contains(&t.text)
-            && !out
+            && !out[..numbers]
                 .iter()
                 .any(|&(f, e)| t.offset_from < e && t.offset_to > f)
         {
             out.push((t.offset_from, t.offset_to));
         }
-    }
+    });
     out.sort_unstable();
     out
 }

@@ -2,7 +2,7 @@
 //! and update the index), the public articles a result page shows, and a `LIKE` search over
 //! the articles table, used while the index is being built and as the benchmark's baseline.
 
-use bantin_core::{ArticleId, CategoryId, UnixTime};
+use bantin_core::{ArticleId, CategoryId, UnixTime, Visibility};
 
 use crate::{Result, Store, with_db};
 
@@ -76,6 +76,15 @@ pub struct SearchHit {
     pub publish_at: UnixTime,
     /// Main category.
     pub category_id: CategoryId,
+}
+
+/// A [`SearchHit`] with what decides whether readers may see it.
+#[derive(sqlx::FromRow)]
+struct HitRow {
+    #[sqlx(flatten)]
+    hit: SearchHit,
+    status: String,
+    expire_at: Option<UnixTime>,
 }
 
 /// What a search is limited to besides its words.
@@ -238,20 +247,35 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
+        // Only the primary key in the WHERE clause, the visibility rule applied here: with the
+        // rule in SQL, SQLite walked the status index over every published article (8 ms at
+        // 100 000 articles) instead of looking up the ten ids.
         let sql = format!(
-            "SELECT id, slug, title, lead, body_html, publish_at, category_id FROM articles
-             WHERE status = 'published' AND publish_at <= $1 AND (expire_at IS NULL OR expire_at > $1)
-               AND id IN ({})",
-            placeholders(2, ids.len())
+            "SELECT id, slug, title, lead, body_html, publish_at, category_id, status, expire_at
+             FROM articles WHERE id IN ({})",
+            placeholders(1, ids.len())
         );
         let rows = with_db!(self, |p| {
-            let mut q = sqlx::query_as::<_, SearchHit>(sqlx::AssertSqlSafe(sql.clone())).bind(now);
+            let mut q = sqlx::query_as::<_, HitRow>(sqlx::AssertSqlSafe(sql.clone()));
             for id in ids {
                 q = q.bind(*id);
             }
             q.fetch_all(p).await
         })?;
-        Ok(rows)
+        Ok(rows
+            .into_iter()
+            .filter(|r| {
+                r.status.parse().is_ok_and(|status| {
+                    Visibility {
+                        status,
+                        publish_at: r.hit.publish_at,
+                        expire_at: r.expire_at,
+                    }
+                    .is_public(now)
+                })
+            })
+            .map(|r| r.hit)
+            .collect())
     }
 
     /// Public articles containing every one of `words` in their title, lead or body (SQL
