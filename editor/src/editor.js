@@ -28,6 +28,7 @@ const T = {
   captionPlaceholder: "Nhập chú thích ảnh…",
   imageLibrary: "Ảnh từ thư viện",
   imageLibraryTitle: "Chọn ảnh trong thư viện ảnh để chèn vào chỗ con trỏ",
+  imageNotPicture: "Mục này không phải ảnh: hãy chọn một ảnh trong thư viện.",
   imageAddress: "Ảnh theo địa chỉ",
   imageAddressTitle: "Chèn ảnh theo địa chỉ (ảnh trên trang khác), có mô tả và chú thích",
   embed: "Video nhúng",
@@ -139,10 +140,19 @@ function insertFigure(editor) {
 function libraryButton(b, editor) {
   b.setAttribute("data-media-picker-open", "editor");
   b.addEventListener("bantin:media-pick", (e) => {
+    // The pick is the editor's, whatever it is: never the main image's.
+    e.preventDefault();
     const item = e.detail || {};
     const src = typeof item.url === "string" ? item.url.trim() : "";
-    if (!allowedImageSrc(src)) return;
-    e.preventDefault();
+    if (!allowedImageSrc(src)) {
+      window.alert(T.imageRefused);
+      return;
+    }
+    // The library also holds documents (PDF, Word, …), which are no pictures.
+    if (!/\.(jpe?g|png|webp|gif|avif)$/i.test(src.split(/[?#]/)[0])) {
+      window.alert(T.imageNotPicture);
+      return;
+    }
     const text = (v) => (typeof v === "string" ? v.trim() : "");
     // ProseMirror keeps the selection while the picker window has the focus: the picture
     // goes where the cursor was.
