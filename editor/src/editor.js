@@ -26,6 +26,11 @@ const T = {
   imageAlt: "Mô tả ảnh cho người không xem được ảnh:",
   imageCaption: "Chú thích ảnh (sửa được sau, ngay dưới ảnh):",
   captionPlaceholder: "Nhập chú thích ảnh…",
+  imageLibrary: "Ảnh từ thư viện",
+  imageLibraryTitle: "Chọn ảnh trong thư viện ảnh để chèn vào chỗ con trỏ",
+  imageNotPicture: "Mục này không phải ảnh: hãy chọn một ảnh trong thư viện.",
+  imageAddress: "Ảnh theo địa chỉ",
+  imageAddressTitle: "Chèn ảnh theo địa chỉ (ảnh trên trang khác), có mô tả và chú thích",
   embed: "Video nhúng",
 };
 
@@ -111,8 +116,8 @@ function editLink(editor) {
   }
 }
 
+/** A picture from its address, for pictures on other sites (and pages without the library). */
 function insertFigure(editor) {
-  // A prompt until the media library exists to pick pictures from.
   const input = window.prompt(T.imageSrc, "");
   if (input === null) return;
   const src = input.trim();
@@ -126,7 +131,40 @@ function insertFigure(editor) {
   editor.chain().focus().insertFigure({ src, alt: alt.trim(), caption: caption.trim() }).run();
 }
 
-/** The toolbar: `run` gets a focused command chain, `act` the editor (for prompts). */
+/**
+ * A picture from the media library. The button carries `data-media-picker-open`: media.js
+ * (the article form's script) opens the picker window on its click and, when an item is
+ * chosen there, dispatches `bantin:media-pick` on the button with the item's `url`, `alt` and
+ * `caption`; taking the event (preventDefault) keeps media.js from filling the main image.
+ */
+function libraryButton(b, editor) {
+  b.setAttribute("data-media-picker-open", "editor");
+  b.addEventListener("bantin:media-pick", (e) => {
+    // The pick is the editor's, whatever it is: never the main image's.
+    e.preventDefault();
+    const item = e.detail || {};
+    const src = typeof item.url === "string" ? item.url.trim() : "";
+    if (!allowedImageSrc(src)) {
+      window.alert(T.imageRefused);
+      return;
+    }
+    // The library also holds documents (PDF, Word, …), which are no pictures.
+    if (!/\.(jpe?g|png|webp|gif|avif)$/i.test(src.split(/[?#]/)[0])) {
+      window.alert(T.imageNotPicture);
+      return;
+    }
+    const text = (v) => (typeof v === "string" ? v.trim() : "");
+    // ProseMirror keeps the selection while the picker window has the focus: the picture
+    // goes where the cursor was.
+    editor.chain().focus().insertFigure({ src, alt: text(item.alt), caption: text(item.caption) }).run();
+  });
+}
+
+/**
+ * The toolbar: `run` gets a focused command chain, `act` the editor (for prompts), `setup` the
+ * button and the editor once; `library` buttons are only there when the page offers the media
+ * library (`data-editor-library` on the textarea).
+ */
 const BUTTONS = [
   { id: "bold", label: "Đậm", keys: "Ctrl+B", run: (c) => c.toggleBold(), on: ["bold"] },
   { id: "italic", label: "Nghiêng", keys: "Ctrl+I", run: (c) => c.toggleItalic(), on: ["italic"] },
@@ -137,7 +175,8 @@ const BUTTONS = [
   { id: "blockquote", label: "Trích dẫn", run: (c) => c.toggleBlockquote(), on: ["blockquote"] },
   { id: "link", label: "Liên kết", act: editLink, on: ["link"] },
   { id: "table", label: "Bảng", run: (c) => c.insertTable({ rows: 2, cols: 2, withHeaderRow: false }) },
-  { id: "figure", label: "Ảnh có chú thích", act: insertFigure },
+  { id: "figure-library", label: T.imageLibrary, title: T.imageLibraryTitle, setup: libraryButton, library: true },
+  { id: "figure", label: T.imageAddress, title: T.imageAddressTitle, act: insertFigure },
   { id: "undo", label: "Hoàn tác", keys: "Ctrl+Z", run: (c) => c.undo(), can: (e) => e.can().undo() },
   { id: "redo", label: "Làm lại", keys: "Ctrl+Y", run: (c) => c.redo(), can: (e) => e.can().redo() },
 ];
@@ -158,14 +197,15 @@ function button(spec, editor) {
   b.className = "bantin-editor-button";
   b.dataset.action = spec.id;
   b.textContent = spec.label;
-  b.title = spec.keys ? `${spec.label} (${spec.keys})` : spec.label;
+  b.title = spec.title || (spec.keys ? `${spec.label} (${spec.keys})` : spec.label);
   if (spec.on) b.setAttribute("aria-pressed", "false");
   // Keep the editor's selection when the button is pressed with a mouse or finger.
   b.addEventListener("mousedown", (e) => e.preventDefault());
   b.addEventListener("click", () => {
     if (spec.act) spec.act(editor);
-    else spec.run(editor.chain().focus()).run();
+    else if (spec.run) spec.run(editor.chain().focus()).run();
   });
+  if (spec.setup) spec.setup(b, editor);
   return b;
 }
 
@@ -238,7 +278,12 @@ function enhance(textarea) {
     },
   });
 
-  const main = group(T.toolbar, BUTTONS, editor);
+  const library = textarea.hasAttribute("data-editor-library");
+  const main = group(
+    T.toolbar,
+    BUTTONS.filter((spec) => library || !spec.library),
+    editor,
+  );
   const table = group(T.tableTools, TABLE_BUTTONS, editor);
   table.g.hidden = true;
   wrapper.append(main.g, table.g, mount);

@@ -1,6 +1,7 @@
 // The media library: uploads (drag and drop or the file picker, several at once, one request
 // per file with its own progress bar), the picker (a window the article form opens; choosing
-// sends the item back to the form) and the article form's "choose from the library" button.
+// sends the item back to the form) and the article form's "choose from the library" buttons
+// (the main image's and the editor's).
 (function () {
   "use strict";
 
@@ -124,24 +125,34 @@
     }
   });
 
-  // The article form: a button opens the picker; the chosen item fills the main image fields.
-  var open = document.querySelector("[data-media-picker-open]");
-  if (open) {
-    open.addEventListener("click", function () {
-      window.open("/admin/media/picker", "bantin-media-picker", "width=960,height=720");
-    });
-    window.addEventListener("message", function (e) {
-      if (e.origin !== window.location.origin || !e.data || e.data.type !== "bantin-media-pick") return;
-      var set = function (id, value) {
-        var f = document.getElementById(id);
-        if (!f || typeof value !== "string") return;
-        f.value = value;
-        f.dispatchEvent(new Event("input", { bubbles: true }));
-        f.dispatchEvent(new Event("change", { bubbles: true }));
-      };
-      set("image_url", e.data.url);
-      set("image_alt", e.data.alt);
-      if (e.data.caption) set("image_caption", e.data.caption);
-    });
-  }
+  // The article form: a `data-media-picker-open` button (the main image's, or the editor's
+  // "picture from the library", added later by editor.js) opens the picker. The chosen item
+  // is dispatched as `bantin:media-pick` on the button that opened it; unless a listener
+  // takes it (preventDefault, as the editor does), it fills the main image fields.
+  var opener = null;
+  document.addEventListener("click", function (e) {
+    var b = e.target.closest ? e.target.closest("[data-media-picker-open]") : null;
+    if (!b) return;
+    opener = b;
+    window.open("/admin/media/picker", "bantin-media-picker", "width=960,height=720");
+  });
+  window.addEventListener("message", function (e) {
+    if (e.origin !== window.location.origin || !e.data || e.data.type !== "bantin-media-pick") return;
+    // No opener (the page was reloaded while the picker stayed open): the main image.
+    var target = opener && opener.isConnected ? opener : null;
+    opener = null;
+    var item = { url: e.data.url, alt: e.data.alt, caption: e.data.caption };
+    var pick = new CustomEvent("bantin:media-pick", { bubbles: true, cancelable: true, detail: item });
+    if (target && !target.dispatchEvent(pick)) return;
+    var set = function (id, value) {
+      var f = document.getElementById(id);
+      if (!f || typeof value !== "string") return;
+      f.value = value;
+      f.dispatchEvent(new Event("input", { bubbles: true }));
+      f.dispatchEvent(new Event("change", { bubbles: true }));
+    };
+    set("image_url", item.url);
+    set("image_alt", item.alt);
+    if (item.caption) set("image_caption", item.caption);
+  });
 })();
