@@ -94,6 +94,11 @@ impl Article {
         SanitizedHtml::from_stored(self.body_html.clone())
     }
 
+    /// Sanitised body HTML, borrowed (no copy, for reading it where it lies).
+    pub fn body_str(&self) -> &str {
+        &self.body_html
+    }
+
     /// Workflow status (a corrupt value reads as unpublished, so it is never shown).
     pub fn status(&self) -> ArticleStatus {
         self.status.parse().unwrap_or(ArticleStatus::Unpublished)

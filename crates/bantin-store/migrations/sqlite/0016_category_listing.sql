@@ -7,10 +7,8 @@
 ALTER TABLE article_categories ADD COLUMN status TEXT NOT NULL DEFAULT '';
 ALTER TABLE article_categories ADD COLUMN publish_at BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE article_categories ADD COLUMN expire_at BIGINT;
-UPDATE article_categories
-   SET status = (SELECT a.status FROM articles a WHERE a.id = article_categories.article_id),
-       publish_at = (SELECT a.publish_at FROM articles a WHERE a.id = article_categories.article_id),
-       expire_at = (SELECT a.expire_at FROM articles a WHERE a.id = article_categories.article_id);
+UPDATE article_categories SET status = a.status, publish_at = a.publish_at, expire_at = a.expire_at
+  FROM articles a WHERE a.id = article_categories.article_id;
 CREATE INDEX article_categories_listing
     ON article_categories(category_id, status, publish_at, article_id, expire_at);
 CREATE TRIGGER article_categories_follow AFTER UPDATE OF status, publish_at, expire_at ON articles

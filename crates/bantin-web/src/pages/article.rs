@@ -60,8 +60,7 @@ pub(crate) async fn article(
     let page = state
         .store()
         .article_page(path.id, now, related, |a| {
-            let body = a.body();
-            super::pictures::keys(main_image(a, body.as_str()).map(|m| m.0), body.as_str())
+            super::pictures::keys(main_image(a).map(|m| m.0), a.body_str())
         })
         .await?
         .ok_or(WebError::NotFound)?;
@@ -89,12 +88,8 @@ pub(crate) async fn article(
     let (newer, older, tags) = (page.newer, page.older, page.tags);
     let mut cache_tags = vec![Tag::Article(article.id), Tag::Related(article.category_id)];
     cache_tags.extend(newer.iter().chain(&older).map(|a| Tag::Listed(a.id)));
-    let body = article.body();
-    let pictures = super::pictures::responsive(
-        page.media,
-        main_image(&article, body.as_str()),
-        body.as_str(),
-    );
+    let pictures =
+        super::pictures::responsive(page.media, main_image(&article), article.body_str());
     let ctx = article_context(
         &state,
         &site,
@@ -115,10 +110,10 @@ pub(crate) async fn article(
 }
 
 /// The main image (URL and alt text), shown above the body unless the body already holds it.
-fn main_image<'a>(a: &'a Article, body: &str) -> Option<(&'a str, &'a str)> {
+fn main_image(a: &Article) -> Option<(&str, &str)> {
     a.image_url
         .as_deref()
-        .filter(|url| !body.contains(*url))
+        .filter(|url| !a.body_str().contains(*url))
         .map(|url| (url, a.image_alt.as_str()))
 }
 
