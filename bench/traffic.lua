@@ -1,7 +1,10 @@
 -- Reader traffic for bench/traffic.sh (wrk's Lua): articles over the whole archive with a
 -- Zipf-like popularity, the home page, and category pages, some paged deep.
 --
---   wrk ... -s bench/traffic.lua URL -- PATHS_FILE SEED [ZIPF_EXPONENT]
+--   wrk ... -s bench/traffic.lua URL -- PATHS_FILE SEED [COMPRESSED_SHARE] [ZIPF_EXPONENT]
+--
+-- COMPRESSED_SHARE (default 0) of requests say `Accept-Encoding: gzip, deflate, br` as browsers
+-- and search engines do; the rest ask for the plain bytes.
 --
 -- PATHS_FILE has one path a line: `a PATH` for articles, newest first (rank 1 is the most
 -- popular), and `c PATH LAST_PAGE` for category pages. Each wrk thread draws from its own
@@ -11,6 +14,8 @@ local HOME = 0.05      -- share of requests for the home page
 local CATEGORY = 0.15  -- share for category pages (the rest: articles)
 local DEEP = 0.5       -- share of category requests for pages 2..LAST_PAGE
 
+local ENCODED = { ["Accept-Encoding"] = "gzip, deflate, br" }
+
 local threads = 0
 function setup(thread)
   threads = threads + 1
@@ -19,7 +24,8 @@ end
 
 function init(args)
   local seed = tonumber(args[2] or "1")
-  local s = tonumber(args[3] or "1.0")
+  compressed = tonumber(args[3] or "0")
+  local s = tonumber(args[4] or "1.0")
   math.randomseed(seed * 7919 + number)
   articles, categories = {}, {}
   for line in io.lines(args[1]) do
@@ -64,6 +70,9 @@ function request()
     end
   else
     path = article()
+  end
+  if math.random() < compressed then
+    return wrk.format("GET", path, ENCODED)
   end
   return wrk.format("GET", path)
 end

@@ -3,7 +3,7 @@
 # change it, with nginx serving the seed page's bytes to the same requests for reference.
 #
 #   bench/traffic.sh [--articles N] [--duration SECONDS] [--warmup SECONDS]
-#                    [--connections C] [--threads T] [--seed S] [--no-record]
+#                    [--connections C] [--threads T] [--seed S] [--compressed SHARE] [--no-record]
 #
 # Builds release; makes a fresh data folder (demo content, then N synthetic articles, default
 # 10000; the recorded run uses 100000) and an administrator's API token; starts one bantin on
@@ -15,13 +15,15 @@
 # (every path answered with the seed page's bytes), then, after a discarded warm-up of reads,
 # against bantin while bench/traffic.py votes twice a second, edits an article every 10 s and
 # publishes one every 60 s through the form and the API, checking each change is on the page
-# within a second. Prints requests/s, p50/p99, errors, stale pages, the page cache's hit ratio
+# within a second. `--compressed` (default 0.9) is the share of reader requests that accept
+# gzip and brotli as browsers do (nginx then sends a gzip copy made beforehand, gzip_static).
+# Prints requests/s, p50/p99, errors, stale pages, the page cache's hit ratio
 # and size (/metrics), peak RSS and server CPU time per request; appends them to
 # bench/RESULTS.md. Loopback only. Needs Debian's nginx and wrk, curl and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ARTICLES=10000 DURATION=60 WARMUP=20 CONNECTIONS=64 THREADS=2 SEED=1 RECORD=1
+ARTICLES=10000 DURATION=60 WARMUP=20 CONNECTIONS=64 THREADS=2 SEED=1 COMPRESSED=0.9 RECORD=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --articles) ARTICLES=$2; shift 2 ;;
@@ -30,6 +32,7 @@ while [ $# -gt 0 ]; do
     --connections) CONNECTIONS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --seed) SEED=$2; shift 2 ;;
+    --compressed) COMPRESSED=$2; shift 2 ;;
     --no-record) RECORD=0; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -85,6 +88,7 @@ SEED_URL=$(curl -sS -o /dev/null -w '%{redirect_url}' "$URL/xay-dung-dang/x-1.ht
 mkdir -p "$WORK/www" "$WORK/tmp"
 curl -fsS "$URL$SEED_URL" -o "$WORK/www/seed.html"
 SIZE=$(stat -c %s "$WORK/www/seed.html")
+gzip -9 -k "$WORK/www/seed.html"
 NP=$(free_port)
 cat > "$WORK/nginx.conf" <<CONF
 worker_processes auto;
@@ -96,14 +100,15 @@ http {
   types { text/html html; }
   client_body_temp_path $WORK/tmp; proxy_temp_path $WORK/tmp; fastcgi_temp_path $WORK/tmp;
   uwsgi_temp_path $WORK/tmp; scgi_temp_path $WORK/tmp;
-  server { listen 127.0.0.1:$NP; root $WORK/www; location / { try_files /seed.html =404; } }
+  server { listen 127.0.0.1:$NP; root $WORK/www; gzip_static on;
+    location / { try_files /seed.html =404; } }
 }
 CONF
 "$NGINX" -c "$WORK/nginx.conf" -p "$WORK"
 wait_up "http://127.0.0.1:$NP/"
 
 WRK=(wrk -t"$THREADS" -c"$CONNECTIONS" --latency -s bench/traffic.lua)
-ARGS=(-- "$WORK/paths.txt" "$SEED")
+ARGS=(-- "$WORK/paths.txt" "$SEED" "$COMPRESSED")
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 metric() { curl -fsS "$URL/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
@@ -137,6 +142,9 @@ ENTRIES=$(metric bantin_page_cache_entries); BYTES=$(metric bantin_page_cache_by
 BUDGET=$(metric bantin_page_cache_max_bytes)
 HWM=$(awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$BANTIN_PID/status")
 RSS=$(awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$BANTIN_PID/status")
+# Anonymous memory (heap, stacks) against file pages mapped in (the search index, the binary).
+ANON=$(awk '/RssAnon/ {printf "%.0f", $2/1024}' "/proc/$BANTIN_PID/status")
+FILE=$(awk '/RssFile/ {printf "%.0f", $2/1024}' "/proc/$BANTIN_PID/status")
 
 # Figures.
 TICK=$(getconf CLK_TCK)
@@ -168,7 +176,7 @@ for r in "$NGINX_ROW" "$BANTIN_ROW"; do
   TABLE+=$'\n'"| $name | $rps | $ratio | $p50 | $p99 | $errs | $reqs |"
 done
 MACHINE="$(nproc) cores ($(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)), $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME")"
-FIGURES="Page cache over the measured run: hit ratio ${HIT_RATIO} % ($((HITS1 - HITS0)) hits, $((MISSES1 - MISSES0)) misses); at the end it held ${ENTRIES} pages in $((BYTES / 1048576)) MiB of its $((BUDGET / 1048576)) MiB budget. bantin peak RSS (VmHWM) ${HWM} MiB, ${RSS} MiB at the end; server CPU time ${CPU} ms per request (utime + stime over the measured run, divided by wrk's requests; the writers' few hundred requests are included in the time). Stale pages and writer errors: $(cut -d' ' -f1 <<<"$STALE") and $(cut -d' ' -f2 <<<"$STALE"). Load average at the end of the run: $LOAD (the host is shared)."
+FIGURES="Page cache over the measured run: hit ratio ${HIT_RATIO} % ($((HITS1 - HITS0)) hits, $((MISSES1 - MISSES0)) misses); at the end it held ${ENTRIES} pages in $((BYTES / 1048576)) MiB of its $((BUDGET / 1048576)) MiB budget. bantin peak RSS (VmHWM) ${HWM} MiB, ${RSS} MiB at the end (${ANON} MiB anonymous, ${FILE} MiB file pages); server CPU time ${CPU} ms per request (utime + stime over the measured run, divided by wrk's requests; the writers' few hundred requests are included in the time). Stale pages and writer errors: $(cut -d' ' -f1 <<<"$STALE") and $(cut -d' ' -f2 <<<"$STALE"). Load average at the end of the run: $LOAD (the host is shared)."
 echo
 echo "$TABLE"
 echo
@@ -181,8 +189,8 @@ if [ "$RECORD" = 1 ]; then
     echo
     echo "## $(date -u +%Y-%m-%d) — traffic, $ARTICLES synthetic articles, at $(git rev-parse --short HEAD)"
     echo
-    echo "Machine: $MACHINE. Command: \`bench/traffic.sh --articles $ARTICLES --duration $DURATION --warmup $WARMUP --connections $CONNECTIONS --threads $THREADS --seed $SEED\`"
-    echo "(wrk \`-t$THREADS -c$CONNECTIONS -d${DURATION}s --latency -s bench/traffic.lua\` over $(grep -c '^a ' "$WORK/paths.txt") article paths from the sitemaps and $(grep -c '^c ' "$WORK/paths.txt") categories, after a ${WARMUP} s warm-up of reads; wrk shares the cores with the server; pages sent uncompressed; nginx answers every path with the seed page, $SIZE bytes)."
+    echo "Machine: $MACHINE. Command: \`bench/traffic.sh --articles $ARTICLES --duration $DURATION --warmup $WARMUP --connections $CONNECTIONS --threads $THREADS --seed $SEED --compressed $COMPRESSED\`"
+    echo "(wrk \`-t$THREADS -c$CONNECTIONS -d${DURATION}s --latency -s bench/traffic.lua\` over $(grep -c '^a ' "$WORK/paths.txt") article paths from the sitemaps and $(grep -c '^c ' "$WORK/paths.txt") categories, after a ${WARMUP} s warm-up of reads; wrk shares the cores with the server; $COMPRESSED of reader requests accept gzip and brotli, the rest plain bytes; nginx answers every path with the seed page, $SIZE bytes, a gzip copy to the former)."
     echo
     echo "$TABLE"
     echo

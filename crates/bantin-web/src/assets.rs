@@ -98,6 +98,14 @@ pub(crate) fn gzip(data: &[u8]) -> Bytes {
     Bytes::from(out)
 }
 
+/// The bytes a gzip stream holds (the page cache makes a plain body from its gzip form).
+pub(crate) fn gunzip(data: &[u8]) -> std::io::Result<Bytes> {
+    let mut out = Vec::with_capacity(data.len() * 5);
+    std::io::copy(&mut flate2::read::GzDecoder::new(data), &mut out)?;
+    out.shrink_to_fit();
+    Ok(Bytes::from(out))
+}
+
 pub(crate) fn brotli(data: &[u8], quality: u32) -> Bytes {
     let mut out = Vec::new();
     {

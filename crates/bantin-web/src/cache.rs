@@ -16,7 +16,7 @@ use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
-use crate::assets::{brotli, gzip, preferred_encoding};
+use crate::assets::{brotli, gunzip, gzip, preferred_encoding};
 use crate::auth::session_token;
 use crate::client_ip::ClientIp;
 use crate::origin::origin_of;
@@ -65,6 +65,27 @@ fn not_modified(headers: &HeaderMap, etag: &HeaderValue) -> bool {
     })
 }
 
+/// Whether answering `headers` from `page` needs a plain body the entry does not hold.
+fn lacks_plain(page: &CachedPage, headers: &HeaderMap) -> bool {
+    page.identity.is_none()
+        && preferred_encoding(headers).is_none()
+        && !not_modified(headers, &page.etag)
+}
+
+/// `page` with its plain body, made from the gzip form.
+fn with_plain(page: &CachedPage) -> Option<Arc<CachedPage>> {
+    match gunzip(&page.gzip) {
+        Ok(body) => Some(Arc::new(CachedPage {
+            identity: Some(body),
+            ..page.clone()
+        })),
+        Err(e) => {
+            tracing::error!(error = %e, "a cached page's gzip form does not decompress");
+            None
+        }
+    }
+}
+
 fn respond(page: &CachedPage, headers: &HeaderMap, now: UnixTime) -> Response {
     let mut res = if not_modified(headers, &page.etag) {
         StatusCode::NOT_MODIFIED.into_response()
@@ -72,7 +93,11 @@ fn respond(page: &CachedPage, headers: &HeaderMap, now: UnixTime) -> Response {
         let (body, encoding) = match preferred_encoding(headers) {
             Some("br") => (page.brotli.clone(), Some("br")),
             Some("gzip") => (page.gzip.clone(), Some("gzip")),
-            _ => (page.identity.clone(), None),
+            _ => match &page.identity {
+                Some(body) => (body.clone(), None),
+                // The caller gives a page its plain body first; failing that, none to send.
+                None => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            },
         };
         let len = body.len();
         let mut res = Response::new(Body::from(body));
@@ -122,7 +147,20 @@ pub(crate) async fn layer(
         None => key,
     };
     let now = state.now();
-    if let Some(page) = cache.pages().get(&key).await {
+    if let Some(mut page) = cache.pages().get(&key).await {
+        if lacks_plain(&page, req.headers()) && cache.is_current(&page) {
+            // Kept from now on (weighed again): a client that asked for it once asks again.
+            match with_plain(&page) {
+                Some(full) => {
+                    cache.pages().insert(key.clone(), full.clone()).await;
+                    page = full;
+                }
+                None => {
+                    cache.pages().invalidate(&key).await;
+                    return next.run(req).await;
+                }
+            }
+        }
         if cache.is_current(&page) {
             cache.count_hit();
             if let Some(id) = page.article {
@@ -142,6 +180,7 @@ pub(crate) async fn layer(
     // rendering it (a cold cache under a spike would otherwise render it hundreds of times).
     cache.count_miss();
     let headers = req.headers().clone();
+    let keep_plain = preferred_encoding(&headers).is_none();
     // The cache makes its own compressed copies; the layers inside must hand it plain HTML.
     let mut req = req;
     req.headers_mut().remove(header::ACCEPT_ENCODING);
@@ -150,10 +189,10 @@ pub(crate) async fn layer(
     let mut uncacheable: Option<Response> = None;
     let entry = cache
         .pages()
-        .entry(key)
+        .entry(key.clone())
         .or_optionally_insert_with(async {
             let (req, next) = slot.take().expect("the init future runs once");
-            match store(seq, now, next.run(req).await).await {
+            match store(seq, now, next.run(req).await, keep_plain).await {
                 Ok(page) => Some(page),
                 Err(res) => {
                     uncacheable = Some(res);
@@ -165,7 +204,20 @@ pub(crate) async fn layer(
     match (entry, uncacheable, slot) {
         // If content changed while rendering, the entry is not current and the next request
         // replaces it.
-        (Some(entry), _, _) => respond(&entry.into_value(), &headers, now),
+        (Some(entry), _, _) => {
+            let page = entry.into_value();
+            // Another request's render, kept without the plain body this client wants.
+            if lacks_plain(&page, &headers) {
+                return match with_plain(&page) {
+                    Some(full) => {
+                        cache.pages().insert(key, full.clone()).await;
+                        respond(&full, &headers, now)
+                    }
+                    None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+                };
+            }
+            respond(&page, &headers, now)
+        }
         (None, Some(res), _) => res,
         // Another request's render turned out uncacheable: render our own.
         (None, None, Some((req, next))) => next.run(req).await,
@@ -173,9 +225,15 @@ pub(crate) async fn layer(
     }
 }
 
-/// Turns a rendered response into a cache entry, or hands it back when it must not be
-/// cached (errors, redirects, cookies, huge bodies, pages that declared no tags).
-async fn store(seq: u64, now: UnixTime, res: Response) -> Result<Arc<CachedPage>, Response> {
+/// Turns a rendered response into a cache entry (with its plain body when `keep_plain`: the
+/// request wanted it), or hands it back when it must not be cached (errors, redirects,
+/// cookies, huge bodies, pages that declared no tags).
+async fn store(
+    seq: u64,
+    now: UnixTime,
+    res: Response,
+    keep_plain: bool,
+) -> Result<Arc<CachedPage>, Response> {
     let cacheable = res.status() == StatusCode::OK
         && !res.headers().contains_key(header::SET_COOKIE)
         && !res.headers().contains_key(header::CONTENT_ENCODING)
@@ -226,7 +284,7 @@ async fn store(seq: u64, now: UnixTime, res: Response) -> Result<Arc<CachedPage>
             brotli: brotli(&bytes, 5),
             // The rendered body may sit in a buffer up to twice its length (it grew while
             // rendering); the cache weighs lengths, so it keeps an exact copy.
-            identity: bytes::Bytes::copy_from_slice(&bytes),
+            identity: keep_plain.then(|| bytes::Bytes::copy_from_slice(&bytes)),
             article,
         })
     })

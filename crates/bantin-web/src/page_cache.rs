@@ -66,7 +66,11 @@ fn purged_by(c: &Change) -> Option<Vec<Tag>> {
     Some(tags)
 }
 
-/// A cached page.
+/// A cached page. Browsers and search engines accept gzip or brotli, so an entry keeps those
+/// two forms and a plain one only once a client has asked for it (made from the gzip form
+/// and the entry weighed again): most entries hold a third of the bytes a plain copy would
+/// add.
+#[derive(Clone)]
 pub struct CachedPage {
     /// The purge sequence number when its rendering began.
     pub seq: u64,
@@ -78,8 +82,8 @@ pub struct CachedPage {
     pub etag: HeaderValue,
     /// Its content type.
     pub content_type: HeaderValue,
-    /// Uncompressed body.
-    pub identity: Bytes,
+    /// Uncompressed body, when a client wanted it.
+    pub identity: Option<Bytes>,
     /// Gzip body.
     pub gzip: Bytes,
     /// Brotli body.
@@ -134,7 +138,7 @@ impl PageCache {
                 .max_capacity(max_bytes)
                 .weigher(|key: &String, page: &Arc<CachedPage>| {
                     let bytes = key.len()
-                        + page.identity.len()
+                        + page.identity.as_ref().map_or(0, Bytes::len)
                         + page.gzip.len()
                         + page.brotli.len()
                         + 256
@@ -264,7 +268,7 @@ mod tests {
             tags,
             etag: HeaderValue::from_static("\"x\""),
             content_type: HeaderValue::from_static("text/html"),
-            identity: Bytes::new(),
+            identity: None,
             gzip: Bytes::new(),
             brotli: Bytes::new(),
             article: None,

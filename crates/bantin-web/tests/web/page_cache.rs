@@ -391,6 +391,92 @@ async fn compressed_requests_fill_the_cache_too() {
     assert_eq!(second.header("x-content-type-options"), Some("nosniff"));
 }
 
+/// The strong ETag a cached page's plain body should carry (SHA-256 of the body, 16 bytes).
+fn etag_of(body: &str) -> String {
+    use sha2::Digest;
+    format!(
+        "\"{}\"",
+        hex::encode(&sha2::Sha256::digest(body.as_bytes())[..16])
+    )
+}
+
+/// An entry filled by a browser keeps only gzip and brotli; the first plain request is
+/// answered from memory with the exact page, made from gzip, and the entry is weighed again.
+#[tokio::test]
+async fn plain_pages_are_made_from_the_compressed_forms_and_kept() {
+    let app = TestApp::with_demo().await;
+    let (_, url) = app.seed().await;
+    let enc = [("accept-encoding", "gzip, deflate, br")];
+    let first = app.get_with(&url, &enc).await;
+    assert_eq!(first.header("content-encoding"), Some("br"));
+    let compact = metric(&app, "bantin_page_cache_bytes").await;
+    app.advance(3);
+
+    let plain = app.get(&url).await;
+    assert_eq!(plain.status, 200);
+    assert_eq!(plain.header("content-encoding"), None);
+    assert_eq!(plain.header("age"), Some("3"), "from memory");
+    assert_eq!(plain.header("etag"), first.header("etag"));
+    assert_eq!(plain.header("etag").unwrap(), etag_of(&plain.body));
+    assert_eq!(
+        plain.header("content-length").unwrap(),
+        plain.body.len().to_string()
+    );
+    assert!(plain.body.contains("</html>"));
+    let full = metric(&app, "bantin_page_cache_bytes").await;
+    assert!(
+        full >= compact + plain.body.len() as u64,
+        "{compact} → {full} for a {} byte page",
+        plain.body.len()
+    );
+    // Kept: the next plain request finds it, and compressed answers are unchanged.
+    assert_eq!(app.get(&url).await.body, plain.body);
+    assert_eq!(metric(&app, "bantin_page_cache_bytes").await, full);
+    let gz = app.get_with(&url, &[("accept-encoding", "gzip")]).await;
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    assert_eq!(gz.header("age"), Some("3"));
+    // A conditional request needs no body: a 304 without making one.
+    app.state.page_cache().unwrap().clear();
+    let etag = app
+        .get_with(&url, &enc)
+        .await
+        .header("etag")
+        .unwrap()
+        .to_owned();
+    let compact = metric(&app, "bantin_page_cache_bytes").await;
+    assert_eq!(
+        app.get_with(&url, &[("if-none-match", &etag)]).await.status,
+        304
+    );
+    assert_eq!(metric(&app, "bantin_page_cache_bytes").await, compact);
+}
+
+/// On a cold cache, plain and compressed requests for one page arriving together share one
+/// render and each gets the whole page in its encoding.
+#[tokio::test]
+async fn concurrent_plain_and_compressed_misses_all_get_the_page() {
+    let app = TestApp::with_demo().await;
+    let (_, url) = app.seed().await;
+    let enc = [("accept-encoding", "gzip")];
+    let (a, b, c, d) = tokio::join!(
+        app.get_with(&url, &enc),
+        app.get(&url),
+        app.get_with(&url, &enc),
+        app.get(&url)
+    );
+    for r in [&a, &b, &c, &d] {
+        assert_eq!(r.status, 200);
+        assert_eq!(r.header("etag"), a.header("etag"));
+    }
+    for r in [&b, &d] {
+        assert_eq!(r.header("content-encoding"), None);
+        assert_eq!(r.header("etag").unwrap(), etag_of(&r.body));
+    }
+    for r in [&a, &c] {
+        assert_eq!(r.header("content-encoding"), Some("gzip"));
+    }
+}
+
 /// The article URLs a page links to.
 fn article_links(html: &str) -> Vec<String> {
     html.split("href=\"")
