@@ -12,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use bantin_core::UnixTime;
 use bantin_core::url::PageQuery;
+use bytes::Bytes;
 use http_body_util::BodyExt;
 use sha2::{Digest, Sha256};
 
@@ -271,28 +272,32 @@ async fn store(
         .map(|t| t.0.clone())
         .unwrap_or_default();
     // Compression is CPU work; keep it off the async workers.
-    tokio::task::spawn_blocking(move || {
-        let hash = Sha256::digest(&bytes);
-        Arc::new(CachedPage {
-            seq,
-            rendered_at: now,
-            tags,
-            etag: HeaderValue::from_str(&format!("\"{}\"", hex::encode(&hash[..16])))
-                .expect("hex is a valid header"),
-            content_type,
-            gzip: gzip(&bytes),
-            brotli: brotli(&bytes, 5),
-            // The rendered body may sit in a buffer up to twice its length (it grew while
-            // rendering); the cache weighs lengths, so it keeps an exact copy.
-            identity: keep_plain.then(|| bytes::Bytes::copy_from_slice(&bytes)),
-            article,
-        })
+    let body = bytes.clone();
+    let (hash, gz, br) = tokio::task::spawn_blocking(move || {
+        (Sha256::digest(&body), gzip(&body), brotli(&body, 5))
     })
     .await
     .map_err(|e| {
         tracing::error!(error = %e, "compressing a page failed");
         StatusCode::INTERNAL_SERVER_ERROR.into_response()
-    })
+    })?;
+    // What the entry keeps for long is copied here, to buffers of exactly its length
+    // (the rendered body sits in one up to twice as long), made on the async workers rather
+    // than on whichever blocking thread compressed it: long-lived buffers then come from a
+    // few malloc arenas instead of being interleaved with every thread's short-lived
+    // rendering and compression work, which kept RSS far above what the cache weighs.
+    Ok(Arc::new(CachedPage {
+        seq,
+        rendered_at: now,
+        tags,
+        etag: HeaderValue::from_str(&format!("\"{}\"", hex::encode(&hash[..16])))
+            .expect("hex is a valid header"),
+        content_type,
+        gzip: Bytes::copy_from_slice(&gz),
+        brotli: Bytes::copy_from_slice(&br),
+        identity: keep_plain.then(|| Bytes::copy_from_slice(&bytes)),
+        article,
+    }))
 }
 
 #[cfg(test)]
