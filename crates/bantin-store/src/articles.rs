@@ -164,8 +164,10 @@ macro_rules! write_links {
             .bind(slug.as_str())
             .fetch_one(&mut *$tx)
             .await?;
+            // With its article's status and times, for the tag pages' index (migration 0017).
             sqlx::query(
-                "INSERT INTO article_tags (article_id, tag_id, position) VALUES ($1, $2, $3)",
+                "INSERT INTO article_tags (article_id, tag_id, position, status, publish_at, expire_at)
+                 SELECT a.id, $2, $3, a.status, a.publish_at, a.expire_at FROM articles a WHERE a.id = $1",
             )
             .bind($id)
             .bind(tag_id)

@@ -120,12 +120,11 @@ pub(crate) fn sitemap_tags(now: UnixTime, limit: i64) -> Query {
     Query::new(
         "sitemap_tags",
         concat!(
-            // From each tag to its articles (CROSS JOIN keeps that order on SQLite), not from
+            // From each tag to its reachable articles in the tag pages' index alone, not from
             // every published article to its tags.
             "SELECT t.id, t.name, t.slug FROM tags t
-             WHERE EXISTS (SELECT 1 FROM article_tags at CROSS JOIN articles a
-                           WHERE at.tag_id = t.id AND a.id = at.article_id AND ",
-            reachable!(),
+             WHERE EXISTS (SELECT 1 FROM article_tags at WHERE at.tag_id = t.id AND ",
+            reachable!("at"),
             ") ORDER BY t.slug LIMIT $2"
         ),
         vec![now.into(), limit.clamp(1, 50_000).into()],
@@ -141,21 +140,49 @@ pub(crate) enum Listing {
     Author(String),
 }
 
-impl Listing {
-    /// `FROM … WHERE` of the list, `$2` being its key.
-    fn source(&self) -> &'static str {
-        match self {
-            Self::Tag(_) => concat!(
-                " FROM articles a JOIN article_tags at ON at.article_id = a.id WHERE at.tag_id = $2 AND ",
-                reachable!()
-            ),
-            Self::Author(_) => concat!(
-                " FROM articles a WHERE a.author_slug = $2 AND ",
-                reachable!()
-            ),
-        }
-    }
+/// The ids and publish times of tag `$2`'s reachable articles (`$1` being now), newest first:
+/// a walk of the covering `article_tags_listing` index alone, which stops when the caller's
+/// LIMIT is met; no article row is read.
+macro_rules! tag_ids {
+    () => {
+        concat!(
+            "SELECT at.article_id, at.publish_at FROM article_tags at WHERE at.tag_id = $2 AND ",
+            reachable!("at"),
+            " ORDER BY at.publish_at DESC, at.article_id DESC"
+        )
+    };
+}
 
+/// `SELECT {columns}` of tag `$2`'s page `LIMIT $3 OFFSET $4`, newest first: the page's ids
+/// are chosen from the index alone ([`tag_ids`]), then only their rows are read (CROSS JOIN
+/// keeps SQLite in that order). The articles' own status and times are checked again: the
+/// copies follow them in the same transaction, but the rule is the article's.
+macro_rules! tag_page {
+    ($columns:expr) => {
+        concat!(
+            "SELECT ",
+            $columns,
+            " FROM (",
+            tag_ids!(),
+            " LIMIT $3 OFFSET $4) p CROSS JOIN articles a WHERE a.id = p.article_id AND ",
+            reachable!(),
+            " ORDER BY a.publish_at DESC, a.id DESC"
+        )
+    };
+}
+
+/// `FROM … WHERE` of an author list, `$2` being its segment (its own index,
+/// `articles_author`, walks it newest first).
+macro_rules! author_source {
+    () => {
+        concat!(
+            " FROM articles a WHERE a.author_slug = $2 AND ",
+            reachable!()
+        )
+    };
+}
+
+impl Listing {
     fn key(&self) -> Value {
         match self {
             Self::Tag(id) => Value::Int(*id),
@@ -165,47 +192,71 @@ impl Listing {
 
     /// A page of the list, newest first.
     pub(crate) fn articles(&self, now: UnixTime, limit: i64, offset: i64) -> Query {
-        Query::new(
-            "listing_articles",
-            format!(
+        let values = vec![
+            now.into(),
+            self.key(),
+            limit.clamp(1, crate::PAGE_MAX).into(),
+            offset.max(0).into(),
+        ];
+        match self {
+            Self::Tag(_) => Query::new("tag_articles", tag_page!(summary_columns!()), values),
+            Self::Author(_) => Query::new(
+                "author_articles",
                 concat!(
                     "SELECT ",
                     summary_columns!(),
-                    "{} ORDER BY a.publish_at DESC, a.id DESC LIMIT $3 OFFSET $4"
+                    author_source!(),
+                    " ORDER BY a.publish_at DESC, a.id DESC LIMIT $3 OFFSET $4"
                 ),
-                self.source()
+                values,
             ),
-            vec![
-                now.into(),
-                self.key(),
-                limit.clamp(1, crate::PAGE_MAX).into(),
-                offset.max(0).into(),
-            ],
-        )
+        }
     }
 
     /// How many the list has, counting no further than `cap`.
     pub(crate) fn count(&self, now: UnixTime, cap: i64) -> Query {
-        Query::new(
-            "listing_count",
-            format!(
-                "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT 1{} LIMIT $3) capped",
-                self.source()
+        let values = vec![now.into(), self.key(), cap.max(1).into()];
+        match self {
+            // The index alone answers, as category counts do.
+            Self::Tag(_) => Query::new(
+                "tag_count",
+                concat!(
+                    "SELECT CAST(COUNT(*) AS BIGINT) FROM (",
+                    tag_ids!(),
+                    " LIMIT $3) capped"
+                ),
+                values,
             ),
-            vec![now.into(), self.key(), cap.max(1).into()],
-        )
+            Self::Author(_) => Query::new(
+                "author_count",
+                concat!(
+                    "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT 1",
+                    author_source!(),
+                    " LIMIT $3) capped"
+                ),
+                values,
+            ),
+        }
     }
 
     /// The author line of the list's newest article.
     pub(crate) fn author(&self, now: UnixTime) -> Query {
-        Query::new(
-            "listing_author",
-            format!(
-                "SELECT a.author{} ORDER BY a.publish_at DESC, a.id DESC LIMIT 1",
-                self.source()
+        match self {
+            Self::Tag(_) => Query::new(
+                "tag_author",
+                tag_page!("a.author"),
+                vec![now.into(), self.key(), 1_i64.into(), 0_i64.into()],
             ),
-            vec![now.into(), self.key()],
-        )
+            Self::Author(_) => Query::new(
+                "author_author",
+                concat!(
+                    "SELECT a.author",
+                    author_source!(),
+                    " ORDER BY a.publish_at DESC, a.id DESC LIMIT 1"
+                ),
+                vec![now.into(), self.key()],
+            ),
+        }
     }
 }
 

@@ -61,9 +61,23 @@ macro_rules! summary_columns {
 pub(crate) use summary_columns;
 
 /// What readers may reach of articles `a`, `$1` being now: published, inside its window.
+/// With an alias: the same of a link table's copy of its article's status and times (the
+/// listing indexes of `article_categories` and `article_tags`).
 macro_rules! reachable {
     () => {
-        "a.status = 'published' AND a.publish_at <= $1 AND (a.expire_at IS NULL OR a.expire_at > $1)"
+        reachable!("a")
+    };
+    ($t:literal) => {
+        concat!(
+            $t,
+            ".status = 'published' AND ",
+            $t,
+            ".publish_at <= $1 AND (",
+            $t,
+            ".expire_at IS NULL OR ",
+            $t,
+            ".expire_at > $1)"
+        )
     };
 }
 pub(crate) use reachable;

@@ -181,8 +181,12 @@ impl Tx {
         }
         with_tx!(self, |c| {
             sqlx::query(
-                "INSERT INTO article_tags (article_id, tag_id, position)
-                 SELECT article_id, $2, position FROM article_tags WHERE tag_id = $1
+                // With the article's status and times, for the tag pages' index (migration
+                // 0017): read from the article itself, the rule's source.
+                "INSERT INTO article_tags (article_id, tag_id, position, status, publish_at, expire_at)
+                 SELECT at.article_id, $2, at.position, a.status, a.publish_at, a.expire_at
+                   FROM article_tags at JOIN articles a ON a.id = at.article_id
+                  WHERE at.tag_id = $1
                  ON CONFLICT (article_id, tag_id) DO NOTHING",
             )
             .bind(from)
