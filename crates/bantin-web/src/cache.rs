@@ -21,7 +21,7 @@ use crate::assets::{brotli, gunzip, gzip, preferred_encoding};
 use crate::auth::session_token;
 use crate::client_ip::ClientIp;
 use crate::origin::origin_of;
-use crate::page_cache::{CacheTags, CachedPage};
+use crate::page_cache::{CacheTags, CachedPage, PageCache};
 use crate::routes::is_reader_page;
 use crate::views::ViewedArticle;
 
@@ -193,7 +193,7 @@ pub(crate) async fn layer(
         .entry(key.clone())
         .or_optionally_insert_with(async {
             let (req, next) = slot.take().expect("the init future runs once");
-            match store(seq, now, next.run(req).await, keep_plain).await {
+            match store(cache, seq, now, next.run(req).await, keep_plain).await {
                 Ok(page) => Some(page),
                 Err(res) => {
                     uncacheable = Some(res);
@@ -230,6 +230,7 @@ pub(crate) async fn layer(
 /// request wanted it), or hands it back when it must not be cached (errors, redirects,
 /// cookies, huge bodies, pages that declared no tags).
 async fn store(
+    cache: &PageCache,
     seq: u64,
     now: UnixTime,
     res: Response,
@@ -273,6 +274,7 @@ async fn store(
         .unwrap_or_default();
     // Compression is CPU work; keep it off the async workers.
     let body = bytes.clone();
+    let _turn = cache.compress_turn().await;
     let (hash, gz, br) = tokio::task::spawn_blocking(move || {
         (Sha256::digest(&body), gzip(&body), brotli(&body, 5))
     })

@@ -101,6 +101,10 @@ struct Purges {
 /// The cache of rendered pages.
 pub struct PageCache {
     pages: moka::future::Cache<String, Arc<CachedPage>>,
+    /// Compressions running at once: one per core. The work is all CPU, so more at once
+    /// gains nothing, while each brotli encoder holds a few MiB as it works (a cold cache
+    /// under a burst of misses would otherwise run one per blocking thread).
+    compressing: tokio::sync::Semaphore,
     purges: RwLock<Purges>,
     /// Increases with every purge; an entry remembers its value when rendering began.
     seq: AtomicU64,
@@ -124,14 +128,14 @@ pub struct CacheStats {
     pub misses: u64,
     /// Entries held, current or not.
     pub entries: u64,
-    /// Their weight as counted against the budget (bodies in all three encodings).
+    /// Their weight as counted against the budget (the bodies in the encodings kept).
     pub bytes: u64,
     /// The budget.
     pub max_bytes: u64,
 }
 
 impl PageCache {
-    /// A cache bounded to about `max_bytes` of page bodies (all three encodings counted).
+    /// A cache bounded to about `max_bytes` of page bodies (every encoding kept counted).
     pub fn new(max_bytes: u64) -> Self {
         Self {
             pages: moka::future::Cache::builder()
@@ -147,6 +151,9 @@ impl PageCache {
                 })
                 .time_to_live(MAX_AGE)
                 .build(),
+            compressing: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            ),
             purges: RwLock::new(Purges::default()),
             seq: AtomicU64::new(1),
             cleared: AtomicU64::new(0),
@@ -193,6 +200,11 @@ impl PageCache {
         page.tags
             .iter()
             .all(|t| purges.tags.get(t).is_none_or(|(s, _)| *s <= page.seq))
+    }
+
+    /// Waits for a turn to compress a page (see `compressing`).
+    pub async fn compress_turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.compressing.acquire().await.ok()
     }
 
     /// The entries (for the middleware).
