@@ -220,8 +220,18 @@ pub async fn category(tx: &mut Tx, slug: &str) -> CategoryId {
         .expect("insert a category")
 }
 
-/// Creates an article published an hour before [`NOW`].
+/// Creates an article published an hour before [`NOW`], tagged "Thử".
 pub async fn article(tx: &mut Tx, category_id: CategoryId, title: &str) -> ArticleId {
+    article_tagged(tx, category_id, title, &["Thử"]).await
+}
+
+/// Creates an article published an hour before [`NOW`] with these tags.
+pub async fn article_tagged(
+    tx: &mut Tx,
+    category_id: CategoryId,
+    title: &str,
+    tags: &[&str],
+) -> ArticleId {
     let new = NewArticle {
         title: title.to_owned(),
         slug: Slug::from_title(title).expect("a slug"),
@@ -233,7 +243,7 @@ pub async fn article(tx: &mut Tx, category_id: CategoryId, title: &str) -> Artic
         meta_description: String::new(),
         author: String::new(),
         source: String::new(),
-        tags: vec!["Thử".to_owned()],
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
         status: ArticleStatus::Published,
         publish_at: NOW.minus(3600),
         expire_at: None,

@@ -6,12 +6,11 @@
 //! triggers.
 
 use bantin_core::{
-    ArticleId, ArticleStatus, CategoryId, CategoryStatus, SanitizedHtml, Slug, TagId, UnixTime,
-    Visibility,
+    ArticleId, ArticleStatus, CategoryId, CategoryStatus, Slug, TagId, UnixTime, Visibility,
 };
-use bantin_store::{NewArticle, NewCategory, PlanSample, reader_queries};
+use bantin_store::{NewCategory, PlanSample, reader_queries};
 
-use crate::helpers::{NOW, TestDb, article, category};
+use crate::helpers::{NOW, TestDb, article, article_tagged, category};
 
 /// Whether a plan line reads every row of `articles` (alias `a` everywhere): SQLite says
 /// `SCAN a` (with or without an index: a whole index is no better), PostgreSQL
@@ -353,32 +352,7 @@ async fn tag_listings_follow_status_publish_expiry_trash_and_merges() {
     // `article` tags each "Thử", published an hour ago.
     let first = article(&mut tx, c, "Bài một").await;
     let second = article(&mut tx, c, "Bài hai").await;
-    let third = tx
-        .insert_article(
-            &NewArticle {
-                title: "Bài ba".to_owned(),
-                slug: Slug::parse("bai-ba").unwrap(),
-                lead: String::new(),
-                body: SanitizedHtml::sanitize("<p>Nội dung.</p>"),
-                image_url: None,
-                image_alt: String::new(),
-                image_caption: String::new(),
-                meta_description: String::new(),
-                author: String::new(),
-                source: String::new(),
-                tags: vec!["Khác".to_owned()],
-                status: Published,
-                publish_at: NOW.minus(3600),
-                expire_at: None,
-                category_id: c,
-                extra_category_ids: Vec::new(),
-                options: Default::default(),
-            },
-            None,
-            NOW,
-        )
-        .await
-        .unwrap();
+    let third = article_tagged(&mut tx, c, "Bài ba", &["Khác"]).await;
     tx.commit().await.unwrap();
     let thu = db.store.tag_by_name("Thử").await.unwrap().unwrap();
     let khac = db.store.tag_by_name("Khác").await.unwrap().unwrap();
