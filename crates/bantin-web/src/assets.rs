@@ -99,12 +99,12 @@ pub(crate) fn gzip(data: &[u8]) -> Bytes {
     Bytes::from(enc.finish().expect("writing to a Vec cannot fail"))
 }
 
-/// The bytes a gzip stream holds (the page cache makes a plain body from its gzip form).
-pub(crate) fn gunzip(data: &[u8]) -> std::io::Result<Bytes> {
+/// The bytes a gzip stream holds (the page cache makes a plain body from its gzip form and
+/// copies it into the entry).
+pub(crate) fn gunzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(data.len() * 5);
     std::io::copy(&mut flate2::read::GzDecoder::new(data), &mut out)?;
-    out.shrink_to_fit();
-    Ok(Bytes::from(out))
+    Ok(out)
 }
 
 /// Brotli at `quality` (the callers keep the result for long and copy it exactly).

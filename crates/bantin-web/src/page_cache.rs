@@ -213,6 +213,7 @@ impl PageCache {
                     let body = page.identity.as_ref().map_or(0, Bytes::len)
                         + page.gzip.len()
                         + page.brotli.len();
+                    // The bodies fill whole pages of their own mapping (`pack`).
                     let bytes =
                         key.len() + body.next_multiple_of(4096) + 256 + page.tags.len() * 16;
                     u32::try_from(bytes).unwrap_or(u32::MAX)
