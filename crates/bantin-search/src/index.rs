@@ -11,6 +11,7 @@ use std::time::Duration;
 use bantin_core::{ArticleId, ChangeId, UnixTime};
 use bantin_store::{Change, ChangeKind, SearchDoc, SearchFilter, SearchHit, Store};
 use tantivy::collector::{Count, TopDocs};
+use tantivy::indexer::{LogMergePolicy, NoMergePolicy};
 use tantivy::query::{
     BooleanQuery, BoostQuery, EnableScoring, Occur, PhraseQuery, Query, RangeQuery, Scorer,
     TermQuery, TermSetQuery,
@@ -435,12 +436,24 @@ impl Search {
     /// Rebuilds the whole index from the database, calling `progress(done, total)` along the
     /// way; returns how many articles it indexed.
     pub async fn rebuild(&self, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<u64> {
+        let built = self.build_all(progress).await;
+        // Also on failure: the writer gets its usual merge policy back.
+        let merged = self.merge_all(built.is_ok()).await;
+        let done = built?;
+        merged?;
+        self.0.ready.store(true, Ordering::Release);
+        Ok(done)
+    }
+
+    async fn build_all(&self, progress: &(dyn Fn(u64, u64) + Sync)) -> Result<u64> {
         let store = &self.0.store;
         // Changes after this one reach the index through the feed.
         let through = store.last_change_id().await?;
         let total = u64::try_from(store.published_count().await?).unwrap_or_default();
         progress(0, total);
         self.with_writer(|w, _| {
+            // Merged once at the end instead (see `merge_all`).
+            w.set_merge_policy(Box::new(NoMergePolicy));
             w.delete_all_documents()?;
             Ok(())
         })
@@ -465,8 +478,36 @@ impl Search {
             progress(done.min(total.max(done)), total.max(done));
         }
         self.commit(through).await?;
-        self.0.ready.store(true, Ordering::Release);
         Ok(done)
+    }
+
+    /// Merges every segment into one (if `merge`) and waits for it, then lets the usual merge
+    /// policy decide again. A rebuild writes one segment per writer flush (about 16,000 articles);
+    /// left as they are, the first commit after it (the first edit) merges them all while
+    /// readers are being served, mapping the whole index into memory meanwhile.
+    async fn merge_all(&self, merge: bool) -> Result<()> {
+        let inner = self.0.clone();
+        tokio::task::spawn_blocking(move || {
+            let writer = || inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            let merging = {
+                let mut w = writer();
+                let ids = w.index().searchable_segment_ids()?;
+                (merge && ids.len() > 1).then(|| w.merge(&ids))
+            };
+            // Waited for without the writer's lock: the feed's updates go on meanwhile.
+            let merged = merging.map(|m| m.wait()).transpose();
+            writer().set_merge_policy(Box::new(LogMergePolicy::default()));
+            merged?;
+            inner.reader.reload()?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| SearchError::Task(e.to_string()))?
+    }
+
+    /// How many segments the index's searcher reads (one after a rebuild).
+    pub fn segments(&self) -> usize {
+        self.0.reader.searcher().segment_readers().len()
     }
 
     /// Re-reads `ids` and replaces their documents; commits with the feed position.
