@@ -13,10 +13,9 @@ use axum::response::{IntoResponse, Response};
 use bantin_core::UnixTime;
 use bantin_core::url::PageQuery;
 use http_body_util::BodyExt;
-use sha2::{Digest, Sha256};
 
 use crate::AppState;
-use crate::assets::{brotli, gunzip, gzip, preferred_encoding};
+use crate::assets::{gunzip, preferred_encoding};
 use crate::auth::session_token;
 use crate::client_ip::ClientIp;
 use crate::origin::origin_of;
@@ -270,16 +269,16 @@ async fn store(
         .get::<CacheTags>()
         .map(|t| t.0.clone())
         .unwrap_or_default();
-    // Compression is CPU work; keep it off the async workers.
-    let body = bytes.clone();
-    let _turn = cache.compress_turn().await;
-    let (hash, gz, br) =
-        tokio::task::spawn_blocking(move || (Sha256::digest(&body), gzip(&body), brotli(&body, 5)))
-            .await
-            .map_err(|e| {
-                tracing::error!(error = %e, "compressing a page failed");
-                StatusCode::INTERNAL_SERVER_ERROR.into_response()
-            })?;
+    // Compression is CPU work: it runs on the cache's own threads, off the async workers.
+    let Some(crate::compress::Compressed {
+        sha256: hash,
+        gzip: gz,
+        brotli: br,
+    }) = cache.compress(bytes.clone()).await
+    else {
+        tracing::error!("compressing a page failed: no compression thread is running");
+        return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
+    };
     // What the entry keeps for long is copied into one mapping of its own, exactly its
     // length (the rendered body sits in a buffer up to twice as long).
     let (gzip, brotli, identity) = if keep_plain {

@@ -16,6 +16,7 @@ mod auth;
 mod cache;
 mod category_input;
 mod client_ip;
+mod compress;
 mod cookies;
 mod error;
 mod extract;
