@@ -1,6 +1,7 @@
 //! The `bantin` binary: command line, settings, start-up, serving and shutdown.
 
 mod config;
+mod memory;
 mod server;
 mod synth;
 mod tokens;
@@ -77,6 +78,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    memory::tune();
     let cli = Cli::parse();
     init_tracing();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -337,6 +339,7 @@ async fn serve_command(common: &CommonArgs, serve: &ServeArgs) -> Result<()> {
         .with_media(media_library(&settings)?);
     let secret = first_run(&app, &settings).await?;
     let state = AppState::new(app.clone(), settings.web.clone(), &secret).await?;
+    memory::trim_every(Duration::from_secs(2));
 
     // PostgreSQL wakes followers with NOTIFY, so its poll is only the fallback; other
     // processes on one SQLite file are seen by polling alone (an indexed read that finds
