@@ -167,13 +167,14 @@ struct Purges {
     tags: HashMap<Tag, (u64, Instant)>,
 }
 
+/// What an entry costs besides its key, bodies and tags (see the weigher in `PageCache::new`).
+const ENTRY_OVERHEAD: usize = 768;
+
 /// The cache of rendered pages.
 pub struct PageCache {
     pages: moka::future::Cache<String, Arc<CachedPage>>,
-    /// Compressions running at once: one per core. The work is all CPU, so more at once
-    /// gains nothing, while each brotli encoder holds a few MiB as it works (a cold cache
-    /// under a burst of misses would otherwise run one per blocking thread).
-    compressing: tokio::sync::Semaphore,
+    /// Compresses rendered pages, one per core at a time.
+    compressors: crate::compress::Compressors,
     purges: RwLock<Purges>,
     /// Increases with every purge; an entry remembers its value when rendering began.
     seq: AtomicU64,
@@ -213,16 +214,18 @@ impl PageCache {
                     let body = page.identity.as_ref().map_or(0, Bytes::len)
                         + page.gzip.len()
                         + page.brotli.len();
-                    // The bodies fill whole pages of their own mapping (`pack`).
-                    let bytes =
-                        key.len() + body.next_multiple_of(4096) + 256 + page.tags.len() * 16;
+                    // The bodies fill whole pages of their own mapping (`pack`). The rest is
+                    // the entry's bookkeeping: the page's fields and moka's nodes, hash
+                    // buckets and queues, about 700 bytes an entry in a heap profile.
+                    let bytes = key.len()
+                        + body.next_multiple_of(4096)
+                        + ENTRY_OVERHEAD
+                        + page.tags.len() * 16;
                     u32::try_from(bytes).unwrap_or(u32::MAX)
                 })
                 .time_to_live(MAX_AGE)
                 .build(),
-            compressing: tokio::sync::Semaphore::new(
-                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
-            ),
+            compressors: crate::compress::Compressors::start(),
             purges: RwLock::new(Purges::default()),
             seq: AtomicU64::new(1),
             cleared: AtomicU64::new(0),
@@ -271,9 +274,9 @@ impl PageCache {
             .all(|t| purges.tags.get(t).is_none_or(|(s, _)| *s <= page.seq))
     }
 
-    /// Waits for a turn to compress a page (see `compressing`).
-    pub async fn compress_turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
-        self.compressing.acquire().await.ok()
+    /// `body` compressed both ways, with its SHA-256; `None` if compression is not running.
+    pub(crate) async fn compress(&self, body: Bytes) -> Option<crate::compress::Compressed> {
+        self.compressors.compress(body).await
     }
 
     /// The entries (for the middleware).
