@@ -276,7 +276,7 @@ async fn store(
         brotli: br,
     }) = cache.compress(bytes.clone()).await
     else {
-        tracing::error!("compressing a page failed: no compression thread is running");
+        tracing::error!("compressing a page failed (it panicked, or no compression thread runs)");
         return Err(StatusCode::INTERNAL_SERVER_ERROR.into_response());
     };
     // What the entry keeps for long is copied into one mapping of its own, exactly its

@@ -45,7 +45,7 @@ impl Compressors {
         Self { jobs: tx }
     }
 
-    /// Compresses `body` on one of the threads; `None` if none is running.
+    /// Compresses `body` on one of the threads; `None` if none is running or it failed.
     pub(crate) async fn compress(&self, body: Bytes) -> Option<Compressed> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.jobs.send((body, tx)).ok()?;
@@ -58,11 +58,16 @@ fn work(jobs: &Mutex<Receiver<Job>>) {
         // The lock is held only while waiting for the next job, not while compressing.
         let job = jobs.lock().unwrap_or_else(PoisonError::into_inner).recv();
         let Ok((body, reply)) = job else { return };
-        let _ = reply.send(Compressed {
+        // A page whose compression panics gets no answer (its request fails and logs it); the
+        // thread goes on with the next one.
+        let compressed = std::panic::catch_unwind(|| Compressed {
             sha256: Sha256::digest(&body).into(),
             gzip: gzip(&body),
             brotli: brotli(&body, 5),
         });
+        if let Ok(c) = compressed {
+            let _ = reply.send(c);
+        }
     }
 }
 
