@@ -477,20 +477,7 @@ async fn the_index_folder_is_reused_caught_up_or_rebuilt() {
             (state, task)
         }
     };
-    let count = |state: AppState, q: &'static str| async move {
-        let r = state
-            .search()
-            .search(&bantin_search::Request {
-                text: q,
-                filter: Default::default(),
-                now: state.now(),
-                offset: 0,
-                limit: 10,
-            })
-            .await
-            .unwrap();
-        (r.total, r.indexed)
-    };
+    let count = |state: AppState, q: &'static str| async move { found(&state, q).await };
 
     let (first, task) = open(settings.clone()).await;
     assert!(!first.search().ready(), "a new folder is built first");
@@ -568,9 +555,16 @@ async fn a_rebuilt_index_is_one_segment() {
     let n = search.rebuild(&|_, _| {}).await.unwrap();
     assert!(n >= 10, "demo content indexed: {n}");
     assert_eq!(search.segments(), 1);
-    let found = search
+    let (total, indexed) = found(&state, "guong bac").await;
+    assert!(indexed && total >= 1);
+}
+
+/// How many articles the search service finds for `q`, and whether its index answered.
+async fn found(state: &AppState, q: &str) -> (usize, bool) {
+    let r = state
+        .search()
         .search(&bantin_search::Request {
-            text: "guong bac",
+            text: q,
             filter: Default::default(),
             now: state.now(),
             offset: 0,
@@ -578,5 +572,5 @@ async fn a_rebuilt_index_is_one_segment() {
         })
         .await
         .unwrap();
-    assert!(found.indexed && found.total >= 1);
+    (r.total, r.indexed)
 }
