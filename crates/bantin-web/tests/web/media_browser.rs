@@ -14,6 +14,11 @@ use crate::admin_browser::{click, sign_in_form, wait_url};
 use crate::browser::{browser, chromedriver, serve, start_driver, try_text};
 use crate::helpers::*;
 
+/// Seconds to wait for what the browser shows: a second or two alone, but on CI's two cores
+/// the other browser tests run at the same time (a run there once took over 10 s to show the
+/// picker's grid).
+const WAIT: u64 = 30;
+
 async fn wait_for(client: &Client, css: &str, secs: u64) {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while client.find(Locator::Css(css)).await.is_err() {
@@ -32,7 +37,7 @@ async fn media_upload_and_picker_in_the_browser() {
     let driver = start_driver(path).await;
     let client = browser(&driver, true).await;
     sign_in_form(&client, &base, "bientap", PASSWORD).await;
-    wait_url(&client, 10, |u| u.ends_with("/admin")).await;
+    wait_url(&client, WAIT, |u| u.ends_with("/admin")).await;
 
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("Ảnh_hội_nghị.jpg");
@@ -51,8 +56,8 @@ async fn media_upload_and_picker_in_the_browser() {
         .send_keys(&format!("{}\n{}", good.display(), bad.display()))
         .await
         .unwrap();
-    wait_for(&client, ".upload.ok", 30).await;
-    wait_for(&client, ".upload.error", 30).await;
+    wait_for(&client, ".upload.ok", WAIT).await;
+    wait_for(&client, ".upload.error", WAIT).await;
     let done = try_text(&client, ".upload.ok .upload-status")
         .await
         .unwrap();
@@ -98,7 +103,7 @@ async fn media_upload_and_picker_in_the_browser() {
         .unwrap();
     let main = client.window().await.unwrap();
     click(&client, r#"[data-media-picker-open=""]"#).await;
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(WAIT);
     let picker = loop {
         let windows = client.windows().await.unwrap();
         if let Some(w) = windows.into_iter().find(|w| *w != main) {
@@ -108,7 +113,7 @@ async fn media_upload_and_picker_in_the_browser() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     client.switch_to_window(picker).await.unwrap();
-    wait_for(&client, "[data-pick]", 10).await;
+    wait_for(&client, "[data-pick]", WAIT).await;
     let url = client
         .find(Locator::Css("[data-pick]"))
         .await
@@ -119,7 +124,7 @@ async fn media_upload_and_picker_in_the_browser() {
         .unwrap();
     click(&client, "[data-pick]").await;
     client.switch_to_window(main).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(WAIT);
     loop {
         let v = client
             .find(Locator::Css("#image_url"))
@@ -147,7 +152,7 @@ async fn media_upload_and_picker_in_the_browser() {
 
 /// Switches to the window that is not `main` (the picker), waiting for it to open.
 async fn switch_to_picker(client: &Client, main: &fantoccini::wd::WindowHandle) {
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(WAIT);
     let picker = loop {
         let windows = client.windows().await.unwrap();
         if let Some(w) = windows.into_iter().find(|w| w != main) {
@@ -181,7 +186,7 @@ async fn media_editor_picks_a_picture_from_the_library() {
     let driver = start_driver(path).await;
     let client = browser(&driver, true).await;
     sign_in_form(&client, &base, "quantri", PASSWORD).await;
-    wait_url(&client, 10, |u| u.ends_with("/admin")).await;
+    wait_url(&client, WAIT, |u| u.ends_with("/admin")).await;
 
     client
         .goto(&format!("{base}/admin/articles/{id}"))
@@ -189,7 +194,7 @@ async fn media_editor_picks_a_picture_from_the_library() {
         .unwrap();
     let main = client.window().await.unwrap();
     // Both ways in: the library, and an address for a picture on another site.
-    wait_for(&client, r#"[data-action="figure-library"]"#, 10).await;
+    wait_for(&client, r#"[data-action="figure-library"]"#, WAIT).await;
     let labels = client
         .execute(
             "return [...document.querySelectorAll('.bantin-editor-toolbar button')]\
@@ -212,7 +217,7 @@ async fn media_editor_picks_a_picture_from_the_library() {
         .unwrap();
     click(&client, r#"[data-action="figure-library"]"#).await;
     switch_to_picker(&client, &main).await;
-    wait_for(&client, "[data-pick]", 10).await;
+    wait_for(&client, "[data-pick]", WAIT).await;
     // A library item the article does not show yet.
     let mut chosen = None;
     for b in client.find_all(Locator::Css("[data-pick]")).await.unwrap() {
@@ -234,7 +239,7 @@ async fn media_editor_picks_a_picture_from_the_library() {
     let (button, url, alt, caption) = chosen.expect("a demo picture the seed article does not use");
     button.click().await.unwrap();
     client.switch_to_window(main).await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + Duration::from_secs(WAIT);
     loop {
         let value = client
             .find(Locator::Css("#body"))
@@ -273,7 +278,7 @@ async fn media_editor_picks_a_picture_from_the_library() {
         )
         .await
         .unwrap();
-    wait_url(&client, 10, |u| u.ends_with("?tb=luu")).await;
+    wait_url(&client, WAIT, |u| u.ends_with("?tb=luu")).await;
     let body = app
         .store()
         .article(id)
