@@ -274,7 +274,8 @@ impl PageCache {
             .all(|t| purges.tags.get(t).is_none_or(|(s, _)| *s <= page.seq))
     }
 
-    /// `body` compressed both ways, with its SHA-256; `None` if compression is not running.
+    /// `body` compressed both ways, with its SHA-256; `None` if no compression thread runs or
+    /// the compression failed.
     pub(crate) async fn compress(&self, body: Bytes) -> Option<crate::compress::Compressed> {
         self.compressors.compress(body).await
     }

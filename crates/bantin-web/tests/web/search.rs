@@ -458,16 +458,8 @@ async fn the_database_answers_while_the_index_is_built() {
 /// corrupt one is rebuilt.
 #[tokio::test]
 async fn the_index_folder_is_reused_caught_up_or_rebuilt() {
-    let (store, _db) = fresh_store().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = WebSettings::default();
-    settings.search.dir = Some(dir.path().join("search"));
-    let app = App::new(
-        store.clone(),
-        bantin_core::Clock::system(),
-        policy(&settings),
-    );
-    app.load_demo().await.unwrap();
+    let (app, store, settings, _db) = demo_with_index_folder(&dir, |_| {}).await;
 
     let open = |settings: WebSettings| {
         let app = app.clone();
@@ -538,18 +530,10 @@ async fn the_index_folder_is_reused_caught_up_or_rebuilt() {
 /// while readers are served (at 100,000 articles, 140 MB of index files mapped at once).
 #[tokio::test]
 async fn a_rebuilt_index_is_one_segment() {
-    let (store, _db) = fresh_store().await;
     let dir = tempfile::tempdir().unwrap();
-    let mut settings = WebSettings::default();
-    settings.search.dir = Some(dir.path().join("search"));
     // Two indexing threads write a segment each.
-    settings.search.writer_threads = 2;
-    let app = App::new(
-        store.clone(),
-        bantin_core::Clock::system(),
-        policy(&settings),
-    );
-    app.load_demo().await.unwrap();
+    let (app, _store, settings, _db) =
+        demo_with_index_folder(&dir, |s| s.search.writer_threads = 2).await;
     let state = AppState::new(app, settings, &[7u8; 64]).await.unwrap();
     let search = state.search();
     let n = search.rebuild(&|_, _| {}).await.unwrap();
@@ -557,6 +541,25 @@ async fn a_rebuilt_index_is_one_segment() {
     assert_eq!(search.segments(), 1);
     let (total, indexed) = found(&state, "guong bac").await;
     assert!(indexed && total >= 1);
+}
+
+/// The demo content in a fresh database, and settings (changed by `tune`) that keep the
+/// search index in `dir`.
+async fn demo_with_index_folder(
+    dir: &tempfile::TempDir,
+    tune: impl FnOnce(&mut WebSettings),
+) -> (App, bantin_store::Store, WebSettings, TestDb) {
+    let (store, db) = fresh_store().await;
+    let mut settings = WebSettings::default();
+    settings.search.dir = Some(dir.path().join("search"));
+    tune(&mut settings);
+    let app = App::new(
+        store.clone(),
+        bantin_core::Clock::system(),
+        policy(&settings),
+    );
+    app.load_demo().await.unwrap();
+    (app, store, settings, db)
 }
 
 /// How many articles the search service finds for `q`, and whether its index answered.
