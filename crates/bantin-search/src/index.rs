@@ -70,6 +70,9 @@ pub struct SearchSettings {
     pub writer_bytes: usize,
     /// Indexing threads.
     pub writer_threads: usize,
+    /// Longest a change that touched no indexed article (a vote, a comment) waits before
+    /// the index records that it was applied; see [`Search::run`].
+    pub save_place_after: Duration,
 }
 
 impl Default for SearchSettings {
@@ -79,6 +82,7 @@ impl Default for SearchSettings {
             recency_weight: 0.5,
             writer_bytes: 128 * 1024 * 1024,
             writer_threads: 2,
+            save_place_after: Duration::from_secs(30),
         }
     }
 }
@@ -225,6 +229,14 @@ impl std::fmt::Debug for Search {
     }
 }
 
+/// The change a commit's payload says the index was current to (None: another format).
+fn place(payload: &str) -> Option<ChangeId> {
+    payload
+        .strip_prefix(FORMAT)
+        .and_then(|rest| rest.trim().parse::<i64>().ok())
+        .map(ChangeId::new)
+}
+
 /// Opens the index in `dir`, or a new one (wiping what cannot be read); returns it and the
 /// change it was current to, if known.
 fn open_dir(dir: &Path, schema: &Schema) -> Result<(Index, Option<ChangeId>)> {
@@ -235,11 +247,8 @@ fn open_dir(dir: &Path, schema: &Schema) -> Result<(Index, Option<ChangeId>)> {
     });
     match existing {
         Ok((index, Some(payload))) if index.schema() == *schema => {
-            if let Some(id) = payload
-                .strip_prefix(FORMAT)
-                .and_then(|rest| rest.trim().parse::<i64>().ok())
-            {
-                return Ok((index, Some(ChangeId::new(id))));
+            if let Some(id) = place(&payload) {
+                return Ok((index, Some(id)));
             }
             tracing::warn!(dir = %dir.display(), "search index of another format; rebuilding");
         }
@@ -315,6 +324,13 @@ impl Search {
         })))
     }
 
+    /// The last change of the feed the index has recorded as applied (its place, saved
+    /// with each commit), or `None` before its first commit.
+    pub fn saved_through(&self) -> Result<Option<ChangeId>> {
+        let metas = self.0.reader.searcher().index().load_metas()?;
+        Ok(metas.payload.as_deref().and_then(place))
+    }
+
     /// Whether the index answers searches (else the database does).
     pub fn ready(&self) -> bool {
         self.0.ready.load(Ordering::Acquire)
@@ -370,33 +386,74 @@ impl Search {
                 }
             }
         }
-        while let Some(job) = queue.recv().await {
+        // Changes that touch no indexed article (votes, comments, settings) only move the
+        // index's place in the feed. Committing that alone cost a tantivy commit per vote:
+        // an fsync, two indexing threads and a 2.5 MB channel each time. It waits for the
+        // next real update or `save_place_after`, whichever comes first; a restart in between
+        // replays those few changes from the feed.
+        let mut unsaved: Option<(ChangeId, tokio::time::Instant)> = None;
+        loop {
+            let next = match unsaved {
+                None => queue.recv().await,
+                Some((_, due)) => match tokio::time::timeout_at(due, queue.recv()).await {
+                    Ok(next) => next,
+                    Err(_elapsed) => {
+                        if let Some((through, _)) = unsaved.take() {
+                            self.retrying("saving the search index's place", || {
+                                self.commit(through)
+                            })
+                            .await;
+                        }
+                        continue;
+                    }
+                },
+            };
+            let Some(job) = next else { break };
             let mut jobs = vec![job];
             while let Ok(more) = queue.try_recv() {
                 jobs.push(more);
             }
-            loop {
-                let result = if jobs.iter().any(|j| matches!(j, Job::Rebuild)) {
+            if jobs.iter().any(|j| matches!(j, Job::Rebuild)) {
+                unsaved = None;
+                self.retrying("rebuilding the search index", || async {
                     self.rebuild(&|_, _| {}).await.map(|_| ())
-                } else {
-                    let mut ids = Vec::new();
-                    let mut through = ChangeId::new(0);
-                    for j in &jobs {
-                        if let Job::Articles(a, t) = j {
-                            ids.extend_from_slice(a);
-                            through = through.max(*t);
-                        }
-                    }
-                    self.update(ids, through).await
-                };
-                match result {
-                    Ok(()) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "updating the search index failed; retrying");
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
+                })
+                .await;
+                continue;
+            }
+            let mut ids = Vec::new();
+            let mut through = unsaved.map_or(ChangeId::new(0), |(t, _)| t);
+            for j in &jobs {
+                if let Job::Articles(a, t) = j {
+                    ids.extend_from_slice(a);
+                    through = through.max(*t);
                 }
             }
+            if ids.is_empty() {
+                let due = unsaved.map_or_else(
+                    || tokio::time::Instant::now() + self.0.settings.save_place_after,
+                    |(_, due)| due,
+                );
+                unsaved = Some((through, due));
+                continue;
+            }
+            unsaved = None;
+            self.retrying("updating the search index", || {
+                self.update(ids.clone(), through)
+            })
+            .await;
+        }
+    }
+
+    /// Runs `work` until it succeeds, a second apart (the index must not skip changes).
+    async fn retrying<F, Fut>(&self, what: &str, mut work: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<()>>,
+    {
+        while let Err(e) = work().await {
+            tracing::warn!(error = %e, "{what} failed; retrying");
+            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
 

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use bantin_app::{Actor, App};
-use bantin_core::{ArticleId, ArticleStatus, SanitizedHtml, Slug};
+use bantin_core::{ArticleId, ArticleStatus, ChangeId, SanitizedHtml, Slug};
 use bantin_store::NewArticle;
 use bantin_web::{AppState, WebSettings};
 
@@ -541,6 +541,71 @@ async fn a_rebuilt_index_is_one_segment() {
     assert_eq!(search.segments(), 1);
     let (total, indexed) = found(&state, "guong bac").await;
     assert!(indexed && total >= 1);
+}
+
+/// A vote changes nothing the index holds: the index records its place in the feed with the
+/// next real update, or after `save_place_after`, instead of a commit per vote.
+#[tokio::test]
+async fn votes_do_not_commit_the_index_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = WebSettings::default();
+    settings.search.dir = Some(dir.path().join("search"));
+    settings.search.save_place_after = Duration::from_secs(4);
+    let app = TestApp::with_settings(settings).await;
+    let search = app.state.search();
+    assert!(search.wait_ready(Duration::from_secs(20)).await);
+    let (seed, _) = app.seed().await;
+    let vote = |voter: &'static str| {
+        app.app().vote(bantin_app::VoteRequest {
+            article: seed,
+            voter,
+            ip_hash: voter,
+            rating: bantin_core::Rating::new(4).unwrap(),
+        })
+    };
+    vote("v1").await.unwrap();
+    app.settle().await;
+    let voted = app.store().last_change_id().await.unwrap();
+    let saved = || search.saved_through().unwrap().unwrap_or(ChangeId::new(0));
+    // Well inside `save_place_after`: not committed for the vote.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(saved() < voted, "{:?} < {voted:?}", saved());
+    // Then it is, without another change.
+    assert!(
+        eventually(Duration::from_secs(20), || saved() >= voted).await,
+        "{:?} ≥ {voted:?}",
+        saved()
+    );
+    // An article change commits at once, with the votes before it.
+    vote("v2").await.unwrap();
+    let id = app
+        .add_article(
+            "Tin vừa đăng",
+            ArticleStatus::Published,
+            app.now().minus(60),
+            None,
+        )
+        .await;
+    app.settle().await;
+    let added = app.store().last_change_id().await.unwrap();
+    within_a_second(&app, "tin vua dang", id, true).await;
+    assert!(
+        eventually(Duration::from_secs(2), || saved() >= added).await,
+        "{:?} ≥ {added:?}",
+        saved()
+    );
+}
+
+/// Whether `done` holds within `limit`, asked every 50 ms.
+async fn eventually(limit: Duration, done: impl Fn() -> bool) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !done() {
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    true
 }
 
 /// The demo content in a fresh database, and settings (changed by `tune`) that keep the
