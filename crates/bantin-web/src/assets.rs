@@ -109,11 +109,24 @@ pub(crate) fn gunzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
 
 /// Brotli at `quality` (the callers keep the result for long and copy it exactly).
 pub(crate) fn brotli(data: &[u8], quality: u32) -> Bytes {
+    brotli_with(data, quality, brotli::enc::StandardAlloc::default())
+}
+
+/// Brotli at `quality`, its working memory kept by this thread for its next call: for the
+/// threads that compress pages all day (see `brotli_memory`).
+pub(crate) fn brotli_reusing(data: &[u8], quality: u32) -> Bytes {
+    brotli_with(data, quality, crate::brotli_memory::Reusing)
+}
+
+fn brotli_with<A: brotli::enc::BrotliAlloc>(data: &[u8], quality: u32, mut alloc: A) -> Bytes {
     // A smaller window than 22 for small pages sounds thrifty but makes the encoder choose
     // a hasher with much larger tables at quality 5 (tried: 30× slower, mmap churn).
+    let buffer = <A as brotli::Allocator<u8>>::alloc_cell(&mut alloc, 4096);
     let mut out = Vec::with_capacity(data.len() / 4);
     {
-        let mut w = brotli::CompressorWriter::new(&mut out, 4096, quality, 22);
+        let mut w = brotli::enc::writer::CompressorWriterCustomAlloc::new(
+            &mut out, buffer, alloc, quality, 22,
+        );
         w.write_all(data).expect("writing to a Vec cannot fail");
     }
     Bytes::from(out)

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use crate::assets::{brotli, gzip};
+use crate::assets::{brotli_reusing, gzip};
 
 /// A page's body compressed both ways, with the SHA-256 of its bytes (the ETag).
 pub(crate) struct Compressed {
@@ -63,7 +63,7 @@ fn work(jobs: &Mutex<Receiver<Job>>) {
         let compressed = std::panic::catch_unwind(|| Compressed {
             sha256: Sha256::digest(&body).into(),
             gzip: gzip(&body),
-            brotli: brotli(&body, 5),
+            brotli: brotli_reusing(&body, 5),
         });
         if let Ok(c) = compressed {
             let _ = reply.send(c);

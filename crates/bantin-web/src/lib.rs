@@ -13,6 +13,7 @@ mod api;
 mod article_input;
 mod assets;
 mod auth;
+mod brotli_memory;
 mod cache;
 mod category_input;
 mod client_ip;
