@@ -70,8 +70,8 @@ pub struct SearchSettings {
     pub writer_bytes: usize,
     /// Indexing threads.
     pub writer_threads: usize,
-    /// Longest a change that touched no indexed article (a vote, a comment) waits before
-    /// the index records that it was applied; see [`Search::run`].
+    /// Longest a change that touched no indexed article (a vote, a category's or the site's
+    /// settings) waits before the index records that it was applied; see [`Search::run`].
     pub save_place_after: Duration,
 }
 
@@ -226,6 +226,18 @@ impl std::fmt::Debug for Search {
             .field("dir", &self.0.settings.dir)
             .field("ready", &self.ready())
             .finish()
+    }
+}
+
+/// Runs `work` until it succeeds, a second apart (the index must not skip changes).
+async fn retrying<F, Fut>(what: &str, mut work: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<()>>,
+{
+    while let Err(e) = work().await {
+        tracing::warn!(error = %e, "{what} failed; retrying");
+        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }
 
@@ -386,7 +398,7 @@ impl Search {
                 }
             }
         }
-        // Changes that touch no indexed article (votes, comments, settings) only move the
+        // Changes that touch no indexed article (votes, categories, site settings) only move the
         // index's place in the feed. Committing that alone cost a tantivy commit per vote:
         // an fsync, two indexing threads and a 2.5 MB channel each time. It waits for the
         // next real update or `save_place_after`, whichever comes first; a restart in between
@@ -399,10 +411,8 @@ impl Search {
                     Ok(next) => next,
                     Err(_elapsed) => {
                         if let Some((through, _)) = unsaved.take() {
-                            self.retrying("saving the search index's place", || {
-                                self.commit(through)
-                            })
-                            .await;
+                            retrying("saving the search index's place", || self.commit(through))
+                                .await;
                         }
                         continue;
                     }
@@ -415,7 +425,7 @@ impl Search {
             }
             if jobs.iter().any(|j| matches!(j, Job::Rebuild)) {
                 unsaved = None;
-                self.retrying("rebuilding the search index", || async {
+                retrying("rebuilding the search index", || async {
                     self.rebuild(&|_, _| {}).await.map(|_| ())
                 })
                 .await;
@@ -438,22 +448,10 @@ impl Search {
                 continue;
             }
             unsaved = None;
-            self.retrying("updating the search index", || {
+            retrying("updating the search index", || {
                 self.update(ids.clone(), through)
             })
             .await;
-        }
-    }
-
-    /// Runs `work` until it succeeds, a second apart (the index must not skip changes).
-    async fn retrying<F, Fut>(&self, what: &str, mut work: F)
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<()>>,
-    {
-        while let Err(e) = work().await {
-            tracing::warn!(error = %e, "{what} failed; retrying");
-            tokio::time::sleep(Duration::from_secs(1)).await;
         }
     }
 
