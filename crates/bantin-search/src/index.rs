@@ -407,13 +407,11 @@ impl Search {
         loop {
             let next = match unsaved {
                 None => queue.recv().await,
-                Some((_, due)) => match tokio::time::timeout_at(due, queue.recv()).await {
+                Some((through, due)) => match tokio::time::timeout_at(due, queue.recv()).await {
                     Ok(next) => next,
                     Err(_elapsed) => {
-                        if let Some((through, _)) = unsaved.take() {
-                            retrying("saving the search index's place", || self.commit(through))
-                                .await;
-                        }
+                        unsaved = None;
+                        retrying("saving the search index's place", || self.commit(through)).await;
                         continue;
                     }
                 },

@@ -2,12 +2,12 @@
 //! the heap after every page.
 //!
 //! At quality 5 the encoder asks for a 1 MiB hash table per page, plus a few buffers of
-//! 32–128 KiB. The page cache compresses about a thousand pages a second under traffic
+//! 32–86 KiB. Under the traffic benchmark the page cache compresses about 300 pages a second
 //! (bench/RESULTS.md). From the heap, those blocks land among the cache's long-lived entries
-//! and push the heap up as they come and go; from `mmap` (glibc's threshold set below 1 MiB,
-//! see the binary's `memory` module) each page paid for fresh zeroed pages and an unmap:
-//! 15 % more CPU per request and a p99 half again as long. Kept here, they are allocated
-//! once per thread.
+//! and push the heap up as they come and go. From `mmap` (glibc's threshold set below 1 MiB,
+//! see the binary's `memory` module), each page paid for fresh zeroed pages and an unmap:
+//! 15–30 % more CPU per request and a p99 of 60–70 ms instead of about 40. Kept here, they
+//! are allocated once per thread.
 
 use std::any::{Any, TypeId};
 use std::cell::RefCell;
